@@ -1,0 +1,17 @@
+/** The shape of a function table row: the checker, the compiler and the docs read these. */
+import type { Lookups } from '../lookups.js';
+import type { Value } from '../values.js';
+
+export interface FunctionSpec {
+  name: string;
+  /** Exact number of arguments. */
+  arity: number;
+  /** Same arguments, same result, no side effect: calls on constants are folded at compile time. */
+  pure: boolean;
+  /** Resolved through host lookups: the program can only be evaluated asynchronously. */
+  async: boolean;
+  /** Synchronous implementation (arguments already evaluated). */
+  fn?: (...args: Value[]) => Value;
+  /** Asynchronous implementation, given the host's lookups. */
+  asyncFn?: (lookups: Lookups, ...args: Value[]) => Promise<Value>;
+}
