@@ -390,3 +390,8 @@ function syntaxError(e: IRecognitionException, source: string): CompileError {
     length: atEnd ? 1 : token.image.length,
   });
 }
+
+/** The parser's rules as Chevrotain grammar productions (test/grammar.test.ts compares them with grammar/). */
+export function grammarProductions(): Record<string, { definition: import('chevrotain').IProduction[] }> {
+  return parser.getGAstProductions();
+}
