@@ -1,0 +1,107 @@
+/** The `mta-expr` command, run as a user runs it (the built dist/cli.js). */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT } from './helpers.js';
+
+function run(args: string[], input?: string) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args], { cwd: ROOT, input, encoding: 'utf8' });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+describe('mta-expr eval', () => {
+  it('prints the canonical JSON value', () => {
+    const r = run(['eval', 'local_port != 25 && is_tls', '--variables', 'MtaEhloVariable', '--vars', '{"local_port": 587, "is_tls": true}']);
+    expect(r).toEqual({ code: 0, out: '1\n', err: '' });
+  });
+
+  it('evaluates a block from --file and from --block', () => {
+    const vars = ['--variables', 'MtaEhloVariable', '--constants', 'MtaAuthTypeConstant', '--vars', '{"local_port": 587}'];
+    const fromFile = run(['eval', '--file', 'examples/sasl-mechanisms.json', ...vars]);
+    expect(fromFile.out).toBe('[{"constant":"oauthbearer"},{"constant":"xoauth2"}]\n');
+    const fromBlock = run(['eval', '--block', '{"match": [], "else": "system(\'hostname\') + \' ESMTP\'"}', '--env', '{"system": {"hostname": "mx.example.org"}}']);
+    expect(fromBlock.out).toBe('"mx.example.org ESMTP"\n');
+  });
+
+  it('reports a compile error with its caret and exit 1, without a stack trace', () => {
+    const r = run(['eval', 'local_port != 25 &&', '--variables', 'MtaEhloVariable']);
+    expect(r.code).toBe(1);
+    expect(r.out).toBe('');
+    expect(r.err).toBe(
+      'error[syntax]: expected an operand (a value, a name, `(` or `[`) after `&&`, found the end of the expression (line 1, column 20)\n' +
+        '1 | local_port != 25 &&\n' +
+        '  |                    ^\n',
+    );
+  });
+
+  it('rejects bad usage with exit 2', () => {
+    expect(run(['eval', '1', '--bogus']).code).toBe(2);
+    expect(run(['eval']).code).toBe(2);
+    expect(run(['eval', '1', '--variables', 'Nope']).err).toContain('unknown variable group `Nope`');
+    expect(run(['eval', '1', '--vars', '{not json']).err).toContain('--vars is not valid JSON');
+    expect(run(['frobnicate']).code).toBe(2);
+  });
+});
+
+describe('mta-expr check', () => {
+  it('exits 0 when the block compiles, 1 with the error otherwise', () => {
+    expect(run(['check', '--file', 'examples/sasl-mechanisms.json', '--variables', 'MtaEhloVariable', '--constants', 'MtaAuthTypeConstant']).code).toBe(0);
+    const r = run(['check', '--file', 'examples/sasl-mechanisms.json', '--variables', 'MtaEhloVariable']);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain('constant `plain` is not available here (this field accepts no constants)');
+    expect(r.err).toContain('then of condition 1, line 1, column 2');
+    expect(r.err).toContain(' ^^^^^');
+  });
+});
+
+describe('mta-expr explain', () => {
+  it('shows each condition, the branch taken and the value', () => {
+    const r = run(['explain', '--file', 'examples/sasl-mechanisms.json', '--variables', 'MtaEhloVariable', '--constants', 'MtaAuthTypeConstant', '--vars', '{"local_port": 587}']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(
+      [
+        'if #1   local_port != 25 && is_tls',
+        '        = 0  (false)',
+        'if #2   local_port != 25',
+        '        = 1  (true)',
+        'then #2 [oauthbearer, xoauth2]',
+        'value   [{"constant":"oauthbearer"},{"constant":"xoauth2"}]',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('prints JSON with --json, captures included', () => {
+    const r = run(['explain', '--block', '{"match":[{"if":"matches(\'^(.+)@\', rcpt)","then":"$1"}],"else":"0"}', '--vars', '{"rcpt":"a@b"}', '--json']);
+    expect(JSON.parse(r.out)).toMatchObject({ taken: { kind: 'then', condition: 1 }, value: 'a', captures: ['a@', 'a'] });
+  });
+});
+
+describe('JSON lines', () => {
+  it('answers one line per case, in order, and survives malformed lines', () => {
+    const input = [
+      '{"expr": "1 + 2"}',
+      'not json',
+      '{"expr": "helo_domain", "variables": "MtaConnectionVariable"}',
+      '{"block": {"match": [], "else": ""}}',
+      '{"expr": "$SPAM", "globals": {"SPAM": 1}}',
+      '{"nothing": 1}',
+      '{"expr": "key_get(\'\', \'k\')", "env": {"lookups": {"stores": {"": {"k": "v"}}}}}',
+    ].join('\n');
+    const lines = run(['eval', '--jsonl'], input).out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(7);
+    expect(lines[0]).toEqual({ value: 3 });
+    expect(lines[1].error.code).toBe('invalid-input');
+    expect(lines[2].error).toMatchObject({ code: 'variable-not-available', line: 1, column: 1 });
+    expect(lines[3]).toEqual({ value: null });
+    expect(lines[4]).toEqual({ value: 1 });
+    expect(lines[5].error.code).toBe('invalid-input');
+    expect(lines[6]).toEqual({ value: 'v' });
+  });
+
+  it('check --jsonl answers ok or the error', () => {
+    const lines = run(['check', '--jsonl'], '{"expr": "1"}\n{"expr": "1 +"}\n').out.trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines[0]).toEqual({ ok: true });
+    expect(lines[1].error).toMatchObject({ code: 'syntax', line: 1, column: 4 });
+  });
+});
