@@ -1,25 +1,53 @@
 /**
- * Closure compiler: turns a checked (and optimised) tree into nested JavaScript closures,
- * specialised by arity and by statically known operand kinds. No code is generated from
- * strings. Programs that call host lookups get an asynchronous closure tree, in which
- * every subtree without a lookup still runs as a synchronous closure.
+ * Closure compiler: turns checked (and optimised) trees into nested JavaScript closures.
+ * No code is generated from strings. The shape of the closures decides speed:
+ *
+ * - conditions compile to *tests* returning JS booleans (no 1/0 boxing and re-testing);
+ * - comparisons against a literal read their operand and compare in one closure, with a
+ *   fast path for the JS type the host usually supplies;
+ * - a known variable is read by its own fixed-name reader (a monomorphic property load);
+ *   a variable read more than once per evaluation is converted once and cached in a slot;
+ * - `&&`/`||` chains and `+` chains are flat loops, not nested calls;
+ * - functions are called with their arguments specialised by arity, and a function may
+ *   specialise itself on literal arguments (a CIDR parsed once, a list turned into a set);
+ * - an if/then ladder comparing one expression with literals becomes a table lookup.
+ *
+ * Programs that call host lookups get an asynchronous closure tree in which every subtree
+ * without a lookup is still a synchronous closure.
  */
-import type { BinaryNode, MatchNode, Node } from './ast.js';
-import type { Usage } from './checker.js';
+import type { BinaryNode, BinaryOperator, MatchNode, Node } from './ast.js';
 import { EvaluationError } from './errors.js';
 import type { FunctionSpec } from './functions/index.js';
-import { BINARY, negate } from './operators.js';
+import { add, BINARY, negate } from './operators.js';
 import type { Environment } from './options.js';
-import { compare, constant, equals, Float, fromHost, indexValue, toStr, truthy, type Value } from './values.js';
+import {
+  compare,
+  constant,
+  equals,
+  Float,
+  fromHost,
+  indexValue,
+  numValue,
+  parseNumber,
+  truthy,
+  toStr,
+  type Value,
+} from './values.js';
+import { FAST_READERS } from './variable-readers.js';
 
-/** Per-evaluation state: the host's inputs and the capture list. */
+/** Per-evaluation state: the host's inputs, the capture list and the variable cache. */
 export interface State {
   vars: Readonly<Record<string, unknown>>;
   env: Environment;
   captures: Value[];
+  /** The variables object's prototype is Object.prototype or null: fixed-name readers apply. */
+  plain: boolean;
+  /** Converted values of variables read more than once (by slot). */
+  cache: Array<Value | undefined>;
 }
 
 export type Closure = (s: State) => Value;
+export type Test = (s: State) => boolean;
 export type AsyncClosure = (s: State) => Value | Promise<Value>;
 
 const hasOwn = Object.prototype.hasOwnProperty;
@@ -47,11 +75,126 @@ function readMetric(env: Environment, name: string): Value {
   return new Float(typeof x === 'number' ? x : 0);
 }
 
+const COMPARISONS = new Set<BinaryOperator>(['==', '!=', '<', '<=', '>', '>=']);
+const MIRROR: Partial<Record<BinaryOperator, BinaryOperator>> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=', '==': '==', '!=': '!=' };
+
+/** Nodes whose value is always 1 or 0: their value is their test. */
+function isBooleanValued(node: Node): boolean {
+  switch (node.kind) {
+    case 'unary':
+      return node.op === '!';
+    case 'binary':
+      if (COMPARISONS.has(node.op) || node.op === '^') return true;
+      if (node.op === '&&' || node.op === '||') return isBooleanValued(chainOperands(node)[0]!);
+      return false;
+    case 'matches':
+      return true;
+    case 'literal':
+      return node.value === 0 || node.value === 1;
+    default:
+      return false;
+  }
+}
+
+/** Expressions that read state but change nothing, so evaluating them once or many times is the same. */
+function isPureKey(node: Node): boolean {
+  switch (node.kind) {
+    case 'variable':
+    case 'global':
+    case 'capture':
+    case 'system':
+      return true;
+    case 'index':
+      return isPureKey(node.target) && node.index.kind === 'literal';
+    default:
+      return false;
+  }
+}
+
+/** Structural equality of two checked trees, ignoring spans. */
+function sameTree(a: Node, b: Node): boolean {
+  if (a.kind !== b.kind) return false;
+  switch (a.kind) {
+    case 'variable':
+    case 'global':
+    case 'system':
+      return a.name === (b as typeof a).name;
+    case 'capture':
+      return a.index === (b as typeof a).index;
+    case 'literal':
+      return equals(a.value, (b as typeof a).value) && typeof a.value === typeof (b as typeof a).value;
+    case 'index':
+      return sameTree(a.target, (b as typeof a).target) && sameTree(a.index, (b as typeof a).index);
+    default:
+      return false;
+  }
+}
+
+/** Normalises a host value or a language value for the slow path of a fused comparison. */
+function loose(x: unknown): Value {
+  return typeof x === 'boolean' ? (x ? 1 : 0) : fromHost(x);
+}
+
 export class Compiler {
+  /** Slot per variable read more than once (shared by every part of a program). */
+  private readonly slots = new Map<string, number>();
+
+  /**
+   * @param fast use the specialised closures. Without it every node gets the plain
+   *   closure of its semantics: the reference the property tests compare against.
+   */
   constructor(
     private readonly functions: ReadonlyMap<string, FunctionSpec>,
-    private readonly usage: Usage,
-  ) {}
+    private readonly readsCaptures: boolean,
+    /** How many times each variable occurs in the program's trees. */
+    variableReads: ReadonlyMap<string, number>,
+    private readonly fast = true,
+  ) {
+    if (fast) for (const [name, count] of variableReads) if (count > 1) this.slots.set(name, this.slots.size);
+  }
+
+  /** Number of cache slots an evaluation needs. */
+  get cacheSize(): number {
+    return this.slots.size;
+  }
+
+  // -------------------------------------------------------------------------
+  // Variables
+
+  /** The variable as the host supplied it (undefined when absent or not an own property). */
+  private raw(name: string): (s: State) => unknown {
+    const fast = this.fast && hasOwn.call(FAST_READERS, name) ? FAST_READERS[name] : undefined;
+    if (fast !== undefined) return (s) => (s.plain ? fast(s.vars) : hasOwn.call(s.vars, name) ? s.vars[name] : undefined);
+    return (s) => (hasOwn.call(s.vars, name) ? s.vars[name] : undefined);
+  }
+
+  /** The variable as a language value. */
+  private variable(name: string): Closure {
+    const raw = this.raw(name);
+    const slot = this.slots.get(name);
+    if (slot === undefined) return (s) => fromHost(raw(s));
+    return (s) => {
+      const cache = s.cache;
+      let v = cache[slot];
+      if (v === undefined) {
+        v = fromHost(raw(s));
+        cache[slot] = v;
+      }
+      return v;
+    };
+  }
+
+  /**
+   * A closure giving either the host's raw value or a language value: for consumers that
+   * handle JS numbers and strings directly and pass anything else through `loose`.
+   */
+  private looseValue(node: Node): (s: State) => unknown {
+    if (node.kind === 'variable' && !this.slots.has(node.name)) return this.raw(node.name);
+    return this.compile(node);
+  }
+
+  // -------------------------------------------------------------------------
+  // Values
 
   compile(node: Node): Closure {
     switch (node.kind) {
@@ -63,13 +206,8 @@ export class Compiler {
         const value = constant(node.name);
         return () => value;
       }
-      case 'variable': {
-        const name = node.name;
-        return (s) => {
-          const vars = s.vars;
-          return hasOwn.call(vars, name) ? fromHost(vars[name]) : '';
-        };
-      }
+      case 'variable':
+        return this.variable(node.name);
       case 'global': {
         const name = node.name;
         return (s) => {
@@ -104,19 +242,20 @@ export class Compiler {
           return out;
         };
       }
-      case 'index': {
-        const target = this.compile(node.target);
-        const index = this.compile(node.index);
-        return (s) => indexValue(target(s), index(s));
-      }
+      case 'index':
+        return this.index(node.target, node.index);
       case 'unary': {
+        if (node.op === '!' && this.fast) {
+          const test = this.test(node.operand);
+          return (s) => (test(s) ? 0 : 1);
+        }
         const operand = this.compile(node.operand);
         return node.op === '!' ? (s) => (truthy(operand(s)) ? 0 : 1) : (s) => negate(operand(s));
       }
       case 'binary':
         return this.binary(node);
       case 'call':
-        return this.call(node.name, node.args.map((a) => this.compile(a)));
+        return this.call(node.name, node.args);
       case 'matches':
         return this.matches(node, this.compile(node.value));
       case 'identifier':
@@ -124,42 +263,93 @@ export class Compiler {
     }
   }
 
-  private binary(node: BinaryNode): Closure {
-    const op = node.op;
-    if (op === '&&' || op === '||') {
-      const operands = chainOperands(node).map((n) => this.compile(n));
-      return op === '&&' ? andChain(operands) : orChain(operands);
+  private index(targetNode: Node, indexNode: Node): Closure {
+    const target = this.compile(targetNode);
+    if (this.fast && indexNode.kind === 'literal' && typeof indexNode.value === 'number' && indexNode.value >= 0) {
+      const i = indexNode.value;
+      return (s) => {
+        const t = target(s);
+        if (Array.isArray(t)) return i < t.length ? (t as readonly Value[])[i]! : '';
+        return indexValue(t, i);
+      };
     }
-    const left = this.compile(node.left);
-    const right = node.right;
-    // Comparisons against a literal: the common `local_port != 25`, `name == 'x'`.
-    if (right.kind === 'literal' && (typeof right.value === 'number' || typeof right.value === 'string')) {
-      const c = right.value;
-      const kind = typeof c;
-      switch (op) {
-        case '==':
-          return (s) => {
-            const a = left(s);
-            return (typeof a === kind ? a === c : equals(a, c)) ? 1 : 0;
-          };
-        case '!=':
-          return (s) => {
-            const a = left(s);
-            return (typeof a === kind ? a === c : equals(a, c)) ? 0 : 1;
-          };
-        default:
-          if (kind === 'number' && (op === '<' || op === '<=' || op === '>' || op === '>=')) return numericCompare(op, left, c as number);
-      }
-    }
-    const r = this.compile(right);
-    const f = BINARY[op];
-    return (s) => f(left(s), r(s));
+    const index = this.compile(indexNode);
+    return (s) => indexValue(target(s), index(s));
   }
 
-  private call(name: string, args: Closure[]): Closure {
+  private binary(node: BinaryNode): Closure {
+    const op = node.op;
+    if (!this.fast) return this.plainBinary(node);
+    if (isBooleanValued(node)) {
+      const test = this.test(node);
+      return (s) => (test(s) ? 1 : 0);
+    }
+    if (op === '&&' || op === '||') {
+      // The first operand is returned itself when it decides; the others are only tested.
+      const [head, ...rest] = chainOperands(node);
+      const first = this.compile(head!);
+      const others = this.chainTest(rest, op);
+      return op === '&&'
+        ? (s) => {
+            const a = first(s);
+            return !truthy(a) ? a : others(s) ? 1 : 0;
+          }
+        : (s) => {
+            const a = first(s);
+            return truthy(a) ? a : others(s) ? 1 : 0;
+          };
+    }
+    if (op === '+') return this.sum(chainOperands(node));
+    const left = this.compile(node.left);
+    const right = this.compile(node.right);
+    const f = BINARY[op];
+    return (s) => f(left(s), right(s));
+  }
+
+  /** The reference closure of a binary operator: its table semantics, nothing specialised. */
+  private plainBinary(node: BinaryNode): Closure {
+    const left = this.compile(node.left);
+    const right = this.compile(node.right);
+    if (node.op === '&&') {
+      return (s) => {
+        const a = left(s);
+        return truthy(a) ? (truthy(right(s)) ? 1 : 0) : a;
+      };
+    }
+    if (node.op === '||') {
+      return (s) => {
+        const a = left(s);
+        return truthy(a) ? a : truthy(right(s)) ? 1 : 0;
+      };
+    }
+    const f = BINARY[node.op];
+    return (s) => f(left(s), right(s));
+  }
+
+  /** `a + b + …` left to right, with a fast path while the sum is a non-empty string. */
+  private sum(nodes: Node[]): Closure {
+    const fns = nodes.map((n) => this.compile(n));
+    const n = fns.length;
+    if (n === 2) {
+      const [a, b] = fns as [Closure, Closure];
+      return (s) => add(a(s), b(s));
+    }
+    return (s) => {
+      let acc = fns[0]!(s);
+      for (let i = 1; i < n; i++) {
+        const x = fns[i]!(s);
+        acc = typeof acc === 'string' && acc.length !== 0 && typeof x === 'string' ? acc + x : add(acc, x);
+      }
+      return acc;
+    };
+  }
+
+  private call(name: string, argNodes: Node[]): Closure {
     const spec = this.functions.get(name)!;
-    const fn = spec.fn;
+    const literals = argNodes.map((a) => (a.kind === 'literal' ? a.value : undefined));
+    const fn = (this.fast ? spec.specialize?.(literals) : undefined) ?? spec.fn;
     if (!fn) throw new Error(`internal: \`${name}\` has no synchronous implementation`);
+    const args = argNodes.map((a) => this.compile(a));
     switch (args.length) {
       case 0:
         return () => fn();
@@ -184,8 +374,181 @@ export class Compiler {
   }
 
   private matches(node: MatchNode, value: Closure): Closure {
-    const match = matcher(node, this.usage.readsCaptures);
-    return (s) => match(s, value(s));
+    const match = matcher(node, this.readsCaptures);
+    return (s) => (match(s, value(s)) ? 1 : 0);
+  }
+
+  // -------------------------------------------------------------------------
+  // Tests: the truthiness of a node as a JS boolean
+
+  test(node: Node): Test {
+    if (!this.fast) {
+      const value = this.compile(node);
+      return (s) => truthy(value(s));
+    }
+    switch (node.kind) {
+      case 'literal': {
+        const t = truthy(node.value);
+        return () => t;
+      }
+      case 'constant':
+        return () => true;
+      case 'variable': {
+        if (this.slots.has(node.name)) {
+          const v = this.variable(node.name);
+          return (s) => truthy(v(s));
+        }
+        const raw = this.raw(node.name);
+        return (s) => {
+          const x = raw(s);
+          if (typeof x === 'boolean') return x;
+          if (typeof x === 'number') return x !== 0;
+          if (typeof x === 'string') return x.length !== 0;
+          return truthy(fromHost(x));
+        };
+      }
+      case 'unary':
+        if (node.op === '!') {
+          const t = this.test(node.operand);
+          return (s) => !t(s);
+        }
+        break;
+      case 'matches': {
+        const match = matcher(node, this.readsCaptures);
+        const value = this.compile(node.value);
+        return (s) => match(s, value(s));
+      }
+      case 'binary': {
+        const op = node.op;
+        if (op === '&&' || op === '||') return this.chainTest(chainOperands(node), op);
+        if (op === '^') {
+          const a = this.test(node.left);
+          const b = this.test(node.right);
+          return (s) => a(s) !== b(s);
+        }
+        if (COMPARISONS.has(op)) return this.comparison(node);
+        break;
+      }
+      default:
+        break;
+    }
+    const value = this.compile(node);
+    return (s) => truthy(value(s));
+  }
+
+  /** All operands true (`&&`) or any true (`||`), left to right, stopping early. */
+  private chainTest(nodes: Node[], op: '&&' | '||'): Test {
+    const tests = nodes.map((n) => this.test(n));
+    const n = tests.length;
+    if (n === 1) return tests[0]!;
+    if (n === 2) {
+      const [a, b] = tests as [Test, Test];
+      return op === '&&' ? (s) => a(s) && b(s) : (s) => a(s) || b(s);
+    }
+    if (op === '&&') {
+      return (s) => {
+        for (let i = 0; i < n; i++) if (!tests[i]!(s)) return false;
+        return true;
+      };
+    }
+    return (s) => {
+      for (let i = 0; i < n; i++) if (tests[i]!(s)) return true;
+      return false;
+    };
+  }
+
+  /** A comparison as a test; against a number or string literal it is fused with its operand. */
+  private comparison(node: BinaryNode): Test {
+    const op = node.op;
+    const fusable = (n: Node): n is Node & { kind: 'literal'; value: number | string } =>
+      n.kind === 'literal' && (typeof n.value === 'number' || typeof n.value === 'string');
+    if (fusable(node.right)) return fusedComparison(op, this.looseValue(node.left), node.right.value);
+    if (fusable(node.left)) return fusedComparison(MIRROR[op]!, this.looseValue(node.right), node.left.value);
+    const a = this.compile(node.left);
+    const b = this.compile(node.right);
+    switch (op) {
+      case '==':
+        return (s) => equals(a(s), b(s));
+      case '!=':
+        return (s) => !equals(a(s), b(s));
+      case '<':
+        return (s) => compare(a(s), b(s)) < 0;
+      case '<=':
+        return (s) => compare(a(s), b(s)) <= 0;
+      case '>':
+        return (s) => compare(a(s), b(s)) > 0;
+      default:
+        return (s) => compare(a(s), b(s)) >= 0;
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Blocks
+
+  /**
+   * A block's runner. An if/then ladder whose conditions all compare one pure expression
+   * with literals (`octets[3] == 2`, `octets[3] == 3`, …) evaluates it once and looks the
+   * first matching condition up in a table.
+   */
+  block(conditions: ReadonlyArray<readonly [Node, Node]>, otherwise: Node | null): (s: State) => Value | undefined {
+    const other = otherwise ? this.compile(otherwise) : () => undefined;
+    if (conditions.length === 0) return other;
+    const thens = conditions.map(([, then]) => this.compile(then));
+    const ladder = this.fast ? this.ladder(conditions.map(([when]) => when)) : null;
+    if (ladder) {
+      return (s) => {
+        const i = ladder(s);
+        return i >= 0 ? thens[i]!(s) : other(s);
+      };
+    }
+    const whens = conditions.map(([when]) => this.test(when));
+    if (whens.length === 1) {
+      const when = whens[0]!;
+      const then = thens[0]!;
+      return (s) => (when(s) ? then(s) : other(s));
+    }
+    const n = whens.length;
+    return (s) => {
+      for (let i = 0; i < n; i++) if (whens[i]!(s)) return thens[i]!(s);
+      return other(s);
+    };
+  }
+
+  private ladder(whens: Node[]): ((s: State) => number) | null {
+    if (whens.length < 4) return null;
+    let key: Node | null = null;
+    const literals: Array<string | number> = [];
+    for (const w of whens) {
+      if (w.kind !== 'binary' || w.op !== '==') return null;
+      const [k, lit] = w.right.kind === 'literal' ? [w.left, w.right] : [w.right, w.left];
+      if (lit.kind !== 'literal' || (typeof lit.value !== 'number' && typeof lit.value !== 'string')) return null;
+      if (!isPureKey(k) || (key !== null && !sameTree(key, k))) return null;
+      key = k;
+      literals.push(lit.value);
+    }
+    // First condition for each value: numbers (and numeric strings) by number, strings exactly.
+    const byNumber = new Map<number, number>();
+    const byNumberLiteral = new Map<number, number>();
+    const byString = new Map<string, number>();
+    literals.forEach((lit, i) => {
+      const n = typeof lit === 'number' ? lit : numValue(parseNumber(lit));
+      if (n === n && !byNumber.has(n)) byNumber.set(n, i);
+      if (typeof lit === 'number' && !byNumberLiteral.has(lit)) byNumberLiteral.set(lit, i);
+      if (typeof lit === 'string' && !byString.has(lit)) byString.set(lit, i);
+    });
+    const get = this.compile(key!);
+    return (s) => {
+      const k = get(s);
+      if (typeof k === 'number') return byNumber.get(k) ?? -1;
+      if (k instanceof Float) return k.value === k.value ? (byNumber.get(k.value) ?? -1) : -1;
+      if (typeof k === 'string') {
+        const exact = byString.get(k) ?? -1;
+        const n = numValue(parseNumber(k));
+        const numeric = n === n ? (byNumberLiteral.get(n) ?? -1) : -1;
+        return exact < 0 ? numeric : numeric < 0 ? exact : Math.min(exact, numeric);
+      }
+      return -1;
+    };
   }
 
   // -------------------------------------------------------------------------
@@ -262,8 +625,8 @@ export class Compiler {
       case 'matches': {
         const v = this.compileAsync(node.value);
         if (!v.async) return sync();
-        const match = matcher(node, this.usage.readsCaptures);
-        return { async: true, fn: async (s) => match(s, await v.fn(s)) };
+        const match = matcher(node, this.readsCaptures);
+        return { async: true, fn: async (s) => (match(s, await v.fn(s)) ? 1 : 0) };
       }
       default:
         return sync();
@@ -271,82 +634,81 @@ export class Compiler {
   }
 }
 
-function numericCompare(op: '<' | '<=' | '>' | '>=', left: Closure, c: number): Closure {
+/**
+ * `operand OP literal` as a test. The operand closure may give a raw host value: JS numbers
+ * and strings (the usual host types) are compared directly, anything else is converted.
+ */
+function fusedComparison(op: BinaryOperator, get: (s: State) => unknown, c: number | string): Test {
+  const slow = (x: unknown): number => compare(loose(x), c);
+  // A JS number inside ±2^63 is already the language integer or float it converts to.
+  const LIMIT = 9.2e18;
+  if (typeof c === 'number') {
+    switch (op) {
+      case '==':
+        return (s) => {
+          const x = get(s);
+          return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x === c : equals(loose(x), c);
+        };
+      case '!=':
+        return (s) => {
+          const x = get(s);
+          return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x !== c : !equals(loose(x), c);
+        };
+      case '<':
+        return (s) => {
+          const x = get(s);
+          return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x < c : slow(x) < 0;
+        };
+      case '<=':
+        return (s) => {
+          const x = get(s);
+          return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x <= c : slow(x) <= 0;
+        };
+      case '>':
+        return (s) => {
+          const x = get(s);
+          return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x > c : slow(x) > 0;
+        };
+      default:
+        return (s) => {
+          const x = get(s);
+          return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x >= c : slow(x) >= 0;
+        };
+    }
+  }
   switch (op) {
+    case '==':
+      return (s) => {
+        const x = get(s);
+        return typeof x === 'string' ? x === c : equals(loose(x), c);
+      };
+    case '!=':
+      return (s) => {
+        const x = get(s);
+        return typeof x === 'string' ? x !== c : !equals(loose(x), c);
+      };
     case '<':
-      return (s) => {
-        const a = left(s);
-        return (typeof a === 'number' ? a < c : compare(a, c) < 0) ? 1 : 0;
-      };
+      return (s) => slow(get(s)) < 0;
     case '<=':
-      return (s) => {
-        const a = left(s);
-        return (typeof a === 'number' ? a <= c : compare(a, c) <= 0) ? 1 : 0;
-      };
+      return (s) => slow(get(s)) <= 0;
     case '>':
-      return (s) => {
-        const a = left(s);
-        return (typeof a === 'number' ? a > c : compare(a, c) > 0) ? 1 : 0;
-      };
-    case '>=':
-      return (s) => {
-        const a = left(s);
-        return (typeof a === 'number' ? a >= c : compare(a, c) >= 0) ? 1 : 0;
-      };
+      return (s) => slow(get(s)) > 0;
+    default:
+      return (s) => slow(get(s)) >= 0;
   }
-}
-
-/** `a && b && …`: the first operand itself when it is falsy, else 1 when all are truthy, else 0. */
-function andChain(operands: Closure[]): Closure {
-  const first = operands[0]!;
-  if (operands.length === 2) {
-    const second = operands[1]!;
-    return (s) => {
-      const a = first(s);
-      if (!truthy(a)) return a;
-      return truthy(second(s)) ? 1 : 0;
-    };
-  }
-  const n = operands.length;
-  return (s) => {
-    const a = first(s);
-    if (!truthy(a)) return a;
-    for (let i = 1; i < n; i++) if (!truthy(operands[i]!(s))) return 0;
-    return 1;
-  };
-}
-
-/** `a || b || …`: the first operand itself when it is truthy, else 1 when any other is truthy, else 0. */
-function orChain(operands: Closure[]): Closure {
-  const first = operands[0]!;
-  if (operands.length === 2) {
-    const second = operands[1]!;
-    return (s) => {
-      const a = first(s);
-      if (truthy(a)) return a;
-      return truthy(second(s)) ? 1 : 0;
-    };
-  }
-  const n = operands.length;
-  return (s) => {
-    const a = first(s);
-    if (truthy(a)) return a;
-    for (let i = 1; i < n; i++) if (truthy(operands[i]!(s))) return 1;
-    return 0;
-  };
 }
 
 /** The match step of `matches`: clears the captures, then records them on a match. */
-function matcher(node: MatchNode, recordCaptures: boolean): (s: State, value: Value) => Value {
+function matcher(node: MatchNode, recordCaptures: boolean): (s: State, value: Value) => boolean {
   const regex = node.regex;
-  if (!recordCaptures) return (_s, value) => (regex.matcher(toStr(value)).find() ? 1 : 0);
+  if (!recordCaptures) return (_s, value) => regex.test(toStr(value));
   const groups = regex.groupCount();
   return (s, value) => {
     const captures = s.captures;
     captures.length = 0;
     const m = regex.matcher(toStr(value));
-    if (!m.find()) return 0;
+    if (!m.find()) return false;
     for (let i = 0; i <= groups; i++) captures.push(m.group(i) ?? '');
-    return 1;
+    return true;
   };
 }

@@ -339,14 +339,23 @@ function hostArray(items: readonly unknown[], depth: number): readonly Value[] {
   return out;
 }
 
-/** A plain JavaScript view of a value: floats unboxed, constants kept as `Constant`. */
-export type HostValue = string | number | Constant | HostValue[];
+/** A plain JavaScript view of a value: floats unboxed, constants kept as `Constant`. Arrays may be frozen: copy before changing one. */
+export type HostValue = string | number | Constant | readonly HostValue[];
 
+function hasFloat(items: readonly Value[]): boolean {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (item instanceof Float || (Array.isArray(item) && hasFloat(item))) return true;
+  }
+  return false;
+}
+
+/** The value for the host. Arrays are passed as they are (literal ones are frozen) unless a float must be unboxed. */
 export function toHost(v: Value): HostValue {
   if (typeof v === 'string' || typeof v === 'number') return v;
   if (v instanceof Float) return v.value;
   if (v instanceof Constant) return v;
-  return v.map(toHost);
+  return hasFloat(v) ? v.map(toHost) : (v as readonly HostValue[]);
 }
 
 /** Canonical JSON form (conformance format): constants as {"constant": name}; unset as null. */

@@ -47,11 +47,16 @@ describe('compile and evaluate', () => {
     expect(b.evaluateJson()).toBeNull();
   });
 
-  it('hands out copies: a caller mutating a result cannot change the next one', () => {
+  it('hands out results that cannot be changed under later evaluations', () => {
     const b = compile(SASL, EHLO);
     const first = b.evaluate({ local_port: 587 }) as unknown[];
-    first.length = 0;
+    expect(() => {
+      first.length = 0;
+    }).toThrow(TypeError);
     expect(b.evaluate({ local_port: 587 })).toHaveLength(2);
+    const built = compile('[rcpt, 1.5]').evaluate({ rcpt: 'a' }) as unknown[];
+    built.length = 0;
+    expect(compile('[rcpt, 1.5]').evaluate({ rcpt: 'a' })).toEqual(['a', 1.5]);
   });
 
   it('accepts explicit variable and constant lists', () => {

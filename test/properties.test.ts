@@ -96,6 +96,18 @@ const programBlock = fc
   .tuple(fc.array(fc.tuple(programSource, programSource), { maxLength: 3 }), programSource)
   .map(([conds, otherwise]) => ({ match: conds.map(([c, t]) => ({ if: c, then: t })), else: otherwise }));
 
+/** If/then ladders comparing one expression with literals (compiled to a table lookup). */
+const ladderBlock = fc
+  .tuple(
+    fc.constantFrom('octets[3]', 'local_port', 'rcpt', '$SPAM', 'recipients[0]'),
+    fc.array(fc.constantFrom('2', "'2'", '3', "'x'", "''", '0', "'02'", '2.0', "'1e0'", '1'), { minLength: 4, maxLength: 8 }),
+    fc.boolean(),
+  )
+  .map(([key, literals, flip]) => ({
+    match: literals.map((lit, i) => ({ if: flip ? `${lit} == ${key}` : `${key} == ${lit}`, then: String(i) })),
+    else: "'none'",
+  }));
+
 const scalar = fc.oneof(
   fc.string({ maxLength: 12 }),
   fc.constantFrom('user@example.org', '10.1.2.3', '::ffff:10.1.2.3', 'ABC', '25', '1.5', ''),
@@ -105,10 +117,10 @@ const scalar = fc.oneof(
   fc.constant(null),
 );
 const hostValue = fc.oneof(scalar, fc.array(scalar, { maxLength: 4 }), fc.array(fc.array(scalar, { maxLength: 2 }), { maxLength: 2 }));
-const variables = fc.dictionary(fc.constantFrom(...VARIABLES), hostValue);
+const variables = fc.dictionary(fc.constantFrom(...VARIABLES), fc.oneof(hostValue, fc.constantFrom(2, '2', 'x', '02', 1, '1', [127, 0, 0, 2], ['2'], [0, 0, 0, '3'])));
 const environment = fc.record({
   system: fc.dictionary(fc.constantFrom('hostname', 'domain'), scalar),
-  globals: fc.dictionary(fc.constantFrom('SPAM'), scalar),
+  globals: fc.dictionary(fc.constantFrom('SPAM'), fc.oneof(scalar, fc.constantFrom(2, '2', 'x', 3))),
   metrics: fc.dictionary(fc.constantFrom('load'), fc.double()),
 });
 
@@ -201,7 +213,7 @@ describe('properties', () => {
 
   it('(3) optimised and unoptimised programs agree', () => {
     fc.assert(
-      fc.property(fc.oneof(programSource, programBlock), variables, environment, (source, vars, env) => {
+      fc.property(fc.oneof(programSource, programBlock, ladderBlock), variables, environment, (source, vars, env) => {
         const optimized = compile(source);
         const plain = compile(source, { optimize: false });
         const a = optimized.evaluateJson(vars, env);

@@ -11,7 +11,19 @@ export interface ParsedIp {
   bytes: number[];
 }
 
+let lastText = '';
+let lastParsed: ParsedIp | null = null;
+
+/** Parses an IP address; the last one is remembered, as rules check the same address in turn. */
 export function parseIp(s: string): ParsedIp | null {
+  if (s === lastText && s.length !== 0) return lastParsed;
+  const parsed = parseIpText(s);
+  lastText = s;
+  lastParsed = parsed;
+  return parsed;
+}
+
+function parseIpText(s: string): ParsedIp | null {
   if (s.length === 0 || s.length > 64) return null;
   if (ipaddr.IPv4.isValidFourPartDecimal(s)) return { v4: true, bytes: ipaddr.IPv4.parse(s).toByteArray() };
   if (s.includes('%') || !s.includes(':')) return null;
@@ -39,19 +51,36 @@ function prefixMatches(a: number[], b: number[], bits: number): boolean {
   return (a[i]! & mask) === (b[i]! & mask);
 }
 
-export function ipInCidr(address: string, cidr: string): boolean {
-  const ip = parseIp(address);
-  if (!ip) return false;
+interface Network {
+  v4: boolean;
+  bytes: number[];
+  bits: number;
+}
+
+/** `ADDR/BITS` or a bare address; null when malformed. */
+export function parseNetwork(cidr: string): Network | null {
   const slash = cidr.indexOf('/');
-  const net = parseIp(slash < 0 ? cidr : cidr.slice(0, slash));
-  if (!net) return false;
+  const net = parseIpText(slash < 0 ? cidr : cidr.slice(0, slash));
+  if (!net) return null;
   let bits = net.v4 ? 32 : 128;
   if (slash >= 0) {
     const text = cidr.slice(slash + 1);
-    if (!/^[0-9]{1,3}$/.test(text)) return false;
+    if (!/^[0-9]{1,3}$/.test(text)) return null;
     bits = Number(text);
-    if (bits < 8 || bits > (net.v4 ? 32 : 128)) return false;
+    if (bits < 8 || bits > (net.v4 ? 32 : 128)) return null;
   }
+  return { v4: net.v4, bytes: net.bytes, bits };
+}
+
+export function ipInCidr(address: string, cidr: string): boolean {
+  const net = parseNetwork(cidr);
+  return net !== null && ipInNetwork(address, net);
+}
+
+function ipInNetwork(address: string, net: Network): boolean {
+  const ip = parseIp(address);
+  if (!ip) return false;
+  const bits = net.bits;
   if (net.v4) {
     const bytes = ip.v4 ? ip.bytes : embeddedV4(ip);
     return bytes !== null && prefixMatches(bytes, net.bytes, bits);
@@ -79,6 +108,17 @@ export const IP_FUNCTIONS: FunctionSpec[] = [
   { name: 'is_ip_addr', arity: 1, ...pure, fn: (v) => bool(parseIp(toStr(v)) !== null) },
   { name: 'is_ipv4_addr', arity: 1, ...pure, fn: (v) => bool(parseIp(toStr(v))?.v4 === true) },
   { name: 'is_ipv6_addr', arity: 1, ...pure, fn: (v) => bool(parseIp(toStr(v))?.v4 === false) },
-  { name: 'is_ip_in_cidr', arity: 2, ...pure, fn: (a, b) => bool(ipInCidr(toStr(a), toStr(b))) },
+  {
+    name: 'is_ip_in_cidr',
+    arity: 2,
+    ...pure,
+    fn: (a, b) => bool(ipInCidr(toStr(a), toStr(b))),
+    // A literal network is parsed once, at compile time.
+    specialize: ([, cidr]) => {
+      if (cidr === undefined) return undefined;
+      const net = parseNetwork(toStr(cidr));
+      return net === null ? () => 0 : (a) => bool(ipInNetwork(toStr(a), net));
+    },
+  },
   { name: 'ip_reverse_name', arity: 1, ...pure, fn: (v) => reverseName(toStr(v)) },
 ];

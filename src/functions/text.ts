@@ -172,7 +172,18 @@ export const TEXT_FUNCTIONS: FunctionSpec[] = [
   },
   { name: 'count_uppercase', arity: 1, ...pure, fn: (v) => countMatches(UPPER, toStr(v)) },
   { name: 'count_lowercase', arity: 1, ...pure, fn: (v) => countMatches(LOWER, toStr(v)) },
-  { name: 'contains', arity: 2, ...pure, fn: contains },
+  {
+    name: 'contains',
+    arity: 2,
+    ...pure,
+    fn: contains,
+    // contains(['to', 'cc', 'bcc'], x): a set lookup when both the list and x are strings.
+    specialize: ([list]) => {
+      if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) return undefined;
+      const set = new Set(list as readonly string[]);
+      return (haystack, needle) => (typeof needle === 'string' ? (set.has(needle) ? 1 : 0) : contains(haystack, needle));
+    },
+  },
   { name: 'contains_ignore_case', arity: 2, ...pure, fn: containsIgnoreCase },
   { name: 'eq_ignore_case', arity: 2, ...pure, fn: (a, b) => bool(asciiLower(toStr(a)) === asciiLower(toStr(b))) },
   { name: 'starts_with', arity: 2, ...pure, fn: (a, b) => bool(toStr(a).startsWith(toStr(b))) },

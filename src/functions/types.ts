@@ -12,6 +12,12 @@ export interface FunctionSpec {
   async: boolean;
   /** Synchronous implementation (arguments already evaluated). */
   fn?: (...args: Value[]) => Value;
+  /**
+   * A faster implementation for calls with some literal arguments (`literals[i]` is the
+   * value of argument i when it is a literal), or undefined to keep `fn`. It receives every
+   * argument all the same and must give the same results as `fn`.
+   */
+  specialize?: (literals: ReadonlyArray<Value | undefined>) => ((...args: Value[]) => Value) | undefined;
   /** Asynchronous implementation, given the host's lookups. */
   asyncFn?: (lookups: Lookups, ...args: Value[]) => Promise<Value>;
 }

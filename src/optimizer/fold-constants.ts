@@ -1,12 +1,12 @@
 /**
- * Constant folding: an operator, index or pure function applied to literals becomes the
+ * Constant folding: a constant name becomes its value; an operator, index or pure function applied to literals becomes the
  * literal of its result; `&&`/`||` whose left side is a literal that decides the result
  * become that literal. One bottom-up pass reaches the fixed point.
  */
 import type { Node } from '../ast.js';
 import type { FunctionSpec } from '../functions/index.js';
 import { BINARY, UNARY } from '../operators.js';
-import { indexValue, truthy, type Value } from '../values.js';
+import { constant, indexValue, truthy, type Value } from '../values.js';
 
 function freeze(v: Value): Value {
   if (Array.isArray(v) && !Object.isFrozen(v)) {
@@ -20,6 +20,8 @@ export function foldConstants(node: Node, functions: ReadonlyMap<string, Functio
   const fold = (n: Node): Node => foldConstants(n, functions);
   const literal = (value: Value): Node => ({ kind: 'literal', value: freeze(value), span: node.span });
   switch (node.kind) {
+    case 'constant':
+      return literal(constant(node.name));
     case 'array': {
       const items = node.items.map(fold);
       if (items.every((i) => i.kind === 'literal')) return literal(items.map((i) => (i as { value: Value }).value));
