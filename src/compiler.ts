@@ -37,16 +37,18 @@ import { FAST_READERS } from './variable-readers.js';
 
 /** Per-evaluation state: the host's inputs, the capture list and the variable cache. */
 export interface State {
+  /** The host's variables: an object whose prototype is Object.prototype or null (see Program). */
   vars: Readonly<Record<string, unknown>>;
   env: Environment;
   captures: Value[];
-  /** The variables object's prototype is Object.prototype or null: fixed-name readers apply. */
-  plain: boolean;
   /** Converted values of variables read more than once (by slot). */
   cache: Array<Value | undefined>;
 }
 
 export type Closure = (s: State) => Value;
+type Reader = (v: Readonly<Record<string, unknown>>) => unknown;
+/** Either a variable reader (`read(s.vars)`) or a value closure (`get(s)`). */
+type Operand = { read: Reader; get: undefined } | { read: undefined; get: Closure };
 export type Test = (s: State) => boolean;
 export type AsyncClosure = (s: State) => Value | Promise<Value>;
 
@@ -161,23 +163,22 @@ export class Compiler {
   // -------------------------------------------------------------------------
   // Variables
 
-  /** The variable as the host supplied it (undefined when absent or not an own property). */
-  private raw(name: string): (s: State) => unknown {
-    const fast = this.fast && hasOwn.call(FAST_READERS, name) ? FAST_READERS[name] : undefined;
-    if (fast !== undefined) return (s) => (s.plain ? fast(s.vars) : hasOwn.call(s.vars, name) ? s.vars[name] : undefined);
-    return (s) => (hasOwn.call(s.vars, name) ? s.vars[name] : undefined);
+  /** Reads the variable from the state's variables object (own properties only). */
+  private reader(name: string): Reader {
+    if (this.fast && hasOwn.call(FAST_READERS, name)) return FAST_READERS[name]!;
+    return (v) => (hasOwn.call(v, name) ? v[name] : undefined);
   }
 
   /** The variable as a language value. */
   private variable(name: string): Closure {
-    const raw = this.raw(name);
+    const read = this.reader(name);
     const slot = this.slots.get(name);
-    if (slot === undefined) return (s) => fromHost(raw(s));
+    if (slot === undefined) return (s) => fromHost(read(s.vars));
     return (s) => {
       const cache = s.cache;
       let v = cache[slot];
       if (v === undefined) {
-        v = fromHost(raw(s));
+        v = fromHost(read(s.vars));
         cache[slot] = v;
       }
       return v;
@@ -185,12 +186,12 @@ export class Compiler {
   }
 
   /**
-   * A closure giving either the host's raw value or a language value: for consumers that
-   * handle JS numbers and strings directly and pass anything else through `loose`.
+   * How a consumer that handles JS numbers and strings directly gets its operand: a reader
+   * of the host's raw variable (uncached variables), or a closure giving a language value.
    */
-  private looseValue(node: Node): (s: State) => unknown {
-    if (node.kind === 'variable' && !this.slots.has(node.name)) return this.raw(node.name);
-    return this.compile(node);
+  private operand(node: Node): Operand {
+    if (node.kind === 'variable' && !this.slots.has(node.name)) return { read: this.reader(node.name), get: undefined };
+    return { read: undefined, get: this.compile(node) };
   }
 
   // -------------------------------------------------------------------------
@@ -360,6 +361,10 @@ export class Compiler {
       case 2: {
         const a = args[0]!;
         const b = args[1]!;
+        // A literal argument is passed as it is (`contains([…], x)`, `starts_with(x, 'y')`).
+        const [la, lb] = literals;
+        if (this.fast && la !== undefined && lb === undefined) return (s) => fn(la, b(s));
+        if (this.fast && lb !== undefined && la === undefined) return (s) => fn(a(s), lb);
         return (s) => fn(a(s), b(s));
       }
       case 3: {
@@ -398,9 +403,9 @@ export class Compiler {
           const v = this.variable(node.name);
           return (s) => truthy(v(s));
         }
-        const raw = this.raw(node.name);
+        const read = this.reader(node.name);
         return (s) => {
-          const x = raw(s);
+          const x = read(s.vars);
           if (typeof x === 'boolean') return x;
           if (typeof x === 'number') return x !== 0;
           if (typeof x === 'string') return x.length !== 0;
@@ -462,8 +467,8 @@ export class Compiler {
     const op = node.op;
     const fusable = (n: Node): n is Node & { kind: 'literal'; value: number | string } =>
       n.kind === 'literal' && (typeof n.value === 'number' || typeof n.value === 'string');
-    if (fusable(node.right)) return fusedComparison(op, this.looseValue(node.left), node.right.value);
-    if (fusable(node.left)) return fusedComparison(MIRROR[op]!, this.looseValue(node.right), node.left.value);
+    if (fusable(node.right)) return fusedComparison(op, this.operand(node.left), node.right.value);
+    if (fusable(node.left)) return fusedComparison(MIRROR[op]!, this.operand(node.right), node.left.value);
     const a = this.compile(node.left);
     const b = this.compile(node.right);
     switch (op) {
@@ -638,7 +643,8 @@ export class Compiler {
  * `operand OP literal` as a test. The operand closure may give a raw host value: JS numbers
  * and strings (the usual host types) are compared directly, anything else is converted.
  */
-function fusedComparison(op: BinaryOperator, get: (s: State) => unknown, c: number | string): Test {
+function fusedComparison(op: BinaryOperator, operand: Operand, c: number | string): Test {
+  const { read, get } = operand;
   const slow = (x: unknown): number => compare(loose(x), c);
   // A JS number inside ±2^63 is already the language integer or float it converts to.
   const LIMIT = 9.2e18;
@@ -646,32 +652,32 @@ function fusedComparison(op: BinaryOperator, get: (s: State) => unknown, c: numb
     switch (op) {
       case '==':
         return (s) => {
-          const x = get(s);
+          const x = read !== undefined ? read(s.vars) : get!(s);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x === c : equals(loose(x), c);
         };
       case '!=':
         return (s) => {
-          const x = get(s);
+          const x = read !== undefined ? read(s.vars) : get!(s);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x !== c : !equals(loose(x), c);
         };
       case '<':
         return (s) => {
-          const x = get(s);
+          const x = read !== undefined ? read(s.vars) : get!(s);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x < c : slow(x) < 0;
         };
       case '<=':
         return (s) => {
-          const x = get(s);
+          const x = read !== undefined ? read(s.vars) : get!(s);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x <= c : slow(x) <= 0;
         };
       case '>':
         return (s) => {
-          const x = get(s);
+          const x = read !== undefined ? read(s.vars) : get!(s);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x > c : slow(x) > 0;
         };
       default:
         return (s) => {
-          const x = get(s);
+          const x = read !== undefined ? read(s.vars) : get!(s);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x >= c : slow(x) >= 0;
         };
     }
@@ -679,22 +685,22 @@ function fusedComparison(op: BinaryOperator, get: (s: State) => unknown, c: numb
   switch (op) {
     case '==':
       return (s) => {
-        const x = get(s);
+        const x = read !== undefined ? read(s.vars) : get!(s);
         return typeof x === 'string' ? x === c : equals(loose(x), c);
       };
     case '!=':
       return (s) => {
-        const x = get(s);
+        const x = read !== undefined ? read(s.vars) : get!(s);
         return typeof x === 'string' ? x !== c : !equals(loose(x), c);
       };
     case '<':
-      return (s) => slow(get(s)) < 0;
+      return (s) => slow(read !== undefined ? read(s.vars) : get!(s)) < 0;
     case '<=':
-      return (s) => slow(get(s)) <= 0;
+      return (s) => slow(read !== undefined ? read(s.vars) : get!(s)) <= 0;
     case '>':
-      return (s) => slow(get(s)) > 0;
+      return (s) => slow(read !== undefined ? read(s.vars) : get!(s)) > 0;
     default:
-      return (s) => slow(get(s)) >= 0;
+      return (s) => slow(read !== undefined ? read(s.vars) : get!(s)) >= 0;
   }
 }
 

@@ -48,6 +48,35 @@ const NO_CAPTURES: Value[] = Object.freeze([]) as unknown as Value[];
 const NO_CACHE: Array<Value | undefined> = Object.freeze([]) as unknown as Array<Value | undefined>;
 const OBJECT_PROTOTYPE = Object.prototype;
 
+/** The state of one evaluation (a class: one hidden class for every program). */
+class EvalState implements State {
+  constructor(
+    public vars: Readonly<Record<string, unknown>>,
+    public env: Environment,
+    public captures: Value[],
+    public cache: Array<Value | undefined>,
+  ) {}
+}
+
+/**
+ * The variables object the closures read. A plain object (prototype Object.prototype or
+ * null) is used as it is; any other object is first copied to a null-prototype object of
+ * its own enumerable properties, so nothing inherited can be read as a variable.
+ */
+function variablesOf(vars: Vars): Readonly<Record<string, unknown>> {
+  if (vars === null || typeof vars !== 'object') return EMPTY_VARS;
+  // `__proto__` is read through Object.prototype's accessor (about twice as fast as
+  // Object.getPrototypeOf). Data cannot forge it: an own `__proto__` property (JSON.parse
+  // makes one) never holds Object.prototype itself, so such objects take the copy path.
+  const proto = (vars as { __proto__?: unknown }).__proto__;
+  if (proto === OBJECT_PROTOTYPE || (proto === undefined && Object.getPrototypeOf(vars) === null)) return vars;
+  try {
+    return Object.assign(Object.create(null) as Record<string, unknown>, vars);
+  } catch {
+    return EMPTY_VARS;
+  }
+}
+
 /** Parses and checks one string; errors are attributed to its block part. */
 function checkPart(source: string, part: BlockPart | undefined, scope: Scope, usage: Usage): CompiledPart {
   try {
@@ -92,6 +121,7 @@ export class Program {
   private readonly compiler: Compiler;
   private readonly run: (s: State) => Value | undefined;
   private asyncParts: Map<CompiledPart, AsyncClosure> | undefined;
+  private idle: State | null = null;
 
   /** @internal use `compile` */
   constructor(conditions: Array<{ when: CompiledPart; then: CompiledPart }>, otherwise: CompiledPart | null, usage: Usage, scope: Scope) {
@@ -118,36 +148,44 @@ export class Program {
   }
 
   private state(vars: Vars, env: Environment | undefined): State {
-    let v: Readonly<Record<string, unknown>> = EMPTY_VARS;
-    let plain = true;
-    if (vars !== null && typeof vars === 'object') {
-      v = vars;
-      const proto = Object.getPrototypeOf(vars);
-      plain = proto === OBJECT_PROTOTYPE || proto === null;
-    }
-    return {
-      vars: v,
-      env: env !== null && typeof env === 'object' ? env : EMPTY_ENV,
-      captures: this.usesCaptures ? [] : NO_CAPTURES,
-      plain,
-      cache: this.cacheSize > 0 ? new Array<Value | undefined>(this.cacheSize) : NO_CACHE,
-    };
+    return new EvalState(
+      variablesOf(vars),
+      env !== null && typeof env === 'object' ? env : EMPTY_ENV,
+      this.usesCaptures ? [] : NO_CAPTURES,
+      this.cacheSize > 0 ? new Array<Value | undefined>(this.cacheSize) : NO_CACHE,
+    );
   }
 
   /** Evaluates with the session's variables; `null` when the block is unset. Never throws for a synchronous program. */
   evaluate(vars?: Vars, env?: Environment): HostValue | null {
-    const v = this.run(this.state(vars, env));
+    const v = this.evaluateValue(vars, env);
     return v === undefined ? null : toHost(v);
   }
 
   /** The raw language value (floats boxed); `undefined` when unset. */
   evaluateValue(vars?: Vars, env?: Environment): Value | undefined {
-    return this.run(this.state(vars, env));
+    // One state object is reused between evaluations; a nested evaluation of the same
+    // program (from a host function) finds it taken and makes its own.
+    let s = this.idle;
+    if (s === null) {
+      s = this.state(vars, env);
+    } else {
+      this.idle = null;
+      s.vars = variablesOf(vars);
+      s.env = env !== null && typeof env === 'object' ? env : EMPTY_ENV;
+      if (this.usesCaptures) s.captures.length = 0;
+      if (this.cacheSize > 0) s.cache.fill(undefined);
+    }
+    const v = this.run(s);
+    s.vars = EMPTY_VARS;
+    s.env = EMPTY_ENV;
+    this.idle = s;
+    return v;
   }
 
   /** Canonical JSON of the value (constants as {"constant": name}, unset as null). */
   evaluateJson(vars?: Vars, env?: Environment): JsonValue {
-    return toJsonValue(this.run(this.state(vars, env)));
+    return toJsonValue(this.evaluateValue(vars, env));
   }
 
   /** Evaluates a program that may call host lookups (`env.lookups`). Rejects with EvaluationError when one fails. */
