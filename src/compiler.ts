@@ -5,8 +5,9 @@
  * - conditions compile to *tests* returning JS booleans (no 1/0 boxing and re-testing);
  * - comparisons against a literal read their operand and compare in one closure, with a
  *   fast path for the JS type the host usually supplies;
- * - a known variable is read by its own fixed-name reader (a monomorphic property load);
- *   a variable read more than once per evaluation is converted once and cached in a slot;
+ * - a known variable is read by its own fixed-name reader (a monomorphic property load),
+ *   and literals and variables are fetched inline by their consumer rather than through a
+ *   closure call of their own;
  * - `&&`/`||` chains and `+` chains are flat loops, not nested calls;
  * - functions are called with their arguments specialised by arity, and a function may
  *   specialise itself on literal arguments (a CIDR parsed once, a list turned into a set);
@@ -27,6 +28,7 @@ import {
   Float,
   fromHost,
   indexValue,
+  INT_MAX,
   numValue,
   parseNumber,
   truthy,
@@ -35,20 +37,40 @@ import {
 } from './values.js';
 import { FAST_READERS } from './variable-readers.js';
 
-/** Per-evaluation state: the host's inputs, the capture list and the variable cache. */
+/** Per-evaluation state: the host's inputs and the capture list. */
 export interface State {
   /** The host's variables: an object whose prototype is Object.prototype or null (see Program). */
   vars: Readonly<Record<string, unknown>>;
   env: Environment;
   captures: Value[];
-  /** Converted values of variables read more than once (by slot). */
-  cache: Array<Value | undefined>;
 }
 
 export type Closure = (s: State) => Value;
 type Reader = (v: Readonly<Record<string, unknown>>) => unknown;
-/** Either a variable reader (`read(s.vars)`) or a value closure (`get(s)`). */
-type Operand = { read: Reader; get: undefined } | { read: undefined; get: Closure };
+
+/**
+ * Where a consumer takes an operand from: a literal (kind 0), a variable's reader (1) or a
+ * closure (2). Consumers keep the three fields in their own closure and call `fetch`,
+ * small enough to be inlined, so literals and variables cost no closure call.
+ */
+interface Source {
+  kind: 0 | 1 | 2;
+  lit: Value;
+  read: Reader;
+  get: Closure;
+}
+
+const NO_READER: Reader = () => undefined;
+const NO_CLOSURE: Closure = () => '';
+
+function fetch(s: State, kind: number, lit: Value, read: Reader, get: Closure): Value {
+  return kind === 0 ? lit : kind === 1 ? fromHost(read(s.vars)) : get(s);
+}
+
+/** The operand as the host gave it when it is a variable (JS numbers and strings are compared directly). */
+function fetchLoose(s: State, kind: number, lit: Value, read: Reader, get: Closure): unknown {
+  return kind === 0 ? lit : kind === 1 ? read(s.vars) : get(s);
+}
 export type Test = (s: State) => boolean;
 export type AsyncClosure = (s: State) => Value | Promise<Value>;
 
@@ -81,13 +103,15 @@ const COMPARISONS = new Set<BinaryOperator>(['==', '!=', '<', '<=', '>', '>=']);
 const MIRROR: Partial<Record<BinaryOperator, BinaryOperator>> = { '<': '>', '<=': '>=', '>': '<', '>=': '<=', '==': '==', '!=': '!=' };
 
 /** Nodes whose value is always 1 or 0: their value is their test. */
-function isBooleanValued(node: Node): boolean {
+export function isBooleanValued(node: Node, functions?: ReadonlyMap<string, FunctionSpec>): boolean {
   switch (node.kind) {
+    case 'call':
+      return functions?.get(node.name)?.boolean === true;
     case 'unary':
       return node.op === '!';
     case 'binary':
       if (COMPARISONS.has(node.op) || node.op === '^') return true;
-      if (node.op === '&&' || node.op === '||') return isBooleanValued(chainOperands(node)[0]!);
+      if (node.op === '&&' || node.op === '||') return isBooleanValued(chainOperands(node)[0]!, functions);
       return false;
     case 'matches':
       return true;
@@ -138,9 +162,6 @@ function loose(x: unknown): Value {
 }
 
 export class Compiler {
-  /** Slot per variable read more than once (shared by every part of a program). */
-  private readonly slots = new Map<string, number>();
-
   /**
    * @param fast use the specialised closures. Without it every node gets the plain
    *   closure of its semantics: the reference the property tests compare against.
@@ -148,20 +169,11 @@ export class Compiler {
   constructor(
     private readonly functions: ReadonlyMap<string, FunctionSpec>,
     private readonly readsCaptures: boolean,
-    /** How many times each variable occurs in the program's trees. */
-    variableReads: ReadonlyMap<string, number>,
     private readonly fast = true,
-  ) {
-    if (fast) for (const [name, count] of variableReads) if (count > 1) this.slots.set(name, this.slots.size);
-  }
-
-  /** Number of cache slots an evaluation needs. */
-  get cacheSize(): number {
-    return this.slots.size;
-  }
+  ) {}
 
   // -------------------------------------------------------------------------
-  // Variables
+  // Variables and operand sources
 
   /** Reads the variable from the state's variables object (own properties only). */
   private reader(name: string): Reader {
@@ -169,29 +181,10 @@ export class Compiler {
     return (v) => (hasOwn.call(v, name) ? v[name] : undefined);
   }
 
-  /** The variable as a language value. */
-  private variable(name: string): Closure {
-    const read = this.reader(name);
-    const slot = this.slots.get(name);
-    if (slot === undefined) return (s) => fromHost(read(s.vars));
-    return (s) => {
-      const cache = s.cache;
-      let v = cache[slot];
-      if (v === undefined) {
-        v = fromHost(read(s.vars));
-        cache[slot] = v;
-      }
-      return v;
-    };
-  }
-
-  /**
-   * How a consumer that handles JS numbers and strings directly gets its operand: a reader
-   * of the host's raw variable (uncached variables), or a closure giving a language value.
-   */
-  private operand(node: Node): Operand {
-    if (node.kind === 'variable' && !this.slots.has(node.name)) return { read: this.reader(node.name), get: undefined };
-    return { read: undefined, get: this.compile(node) };
+  private source(node: Node): Source {
+    if (this.fast && node.kind === 'literal') return { kind: 0, lit: node.value, read: NO_READER, get: NO_CLOSURE };
+    if (this.fast && node.kind === 'variable') return { kind: 1, lit: '', read: this.reader(node.name), get: NO_CLOSURE };
+    return { kind: 2, lit: '', read: NO_READER, get: this.compile(node) };
   }
 
   // -------------------------------------------------------------------------
@@ -207,8 +200,10 @@ export class Compiler {
         const value = constant(node.name);
         return () => value;
       }
-      case 'variable':
-        return this.variable(node.name);
+      case 'variable': {
+        const read = this.reader(node.name);
+        return (s) => fromHost(read(s.vars));
+      }
       case 'global': {
         const name = node.name;
         return (s) => {
@@ -265,15 +260,16 @@ export class Compiler {
   }
 
   private index(targetNode: Node, indexNode: Node): Closure {
-    const target = this.compile(targetNode);
     if (this.fast && indexNode.kind === 'literal' && typeof indexNode.value === 'number' && indexNode.value >= 0) {
       const i = indexNode.value;
+      const { kind, lit, read, get } = this.source(targetNode);
       return (s) => {
-        const t = target(s);
+        const t = fetch(s, kind, lit, read, get);
         if (Array.isArray(t)) return i < t.length ? (t as readonly Value[])[i]! : '';
         return indexValue(t, i);
       };
     }
+    const target = this.compile(targetNode);
     const index = this.compile(indexNode);
     return (s) => indexValue(target(s), index(s));
   }
@@ -281,7 +277,7 @@ export class Compiler {
   private binary(node: BinaryNode): Closure {
     const op = node.op;
     if (!this.fast) return this.plainBinary(node);
-    if (isBooleanValued(node)) {
+    if (isBooleanValued(node, this.functions)) {
       const test = this.test(node);
       return (s) => (test(s) ? 1 : 0);
     }
@@ -329,52 +325,65 @@ export class Compiler {
 
   /** `a + b + …` left to right, with a fast path while the sum is a non-empty string. */
   private sum(nodes: Node[]): Closure {
-    const fns = nodes.map((n) => this.compile(n));
-    const n = fns.length;
-    if (n === 2) {
-      const [a, b] = fns as [Closure, Closure];
-      return (s) => add(a(s), b(s));
-    }
+    const sources = nodes.map((n) => this.source(n));
+    const kinds = sources.map((x) => x.kind);
+    const lits = sources.map((x) => x.lit);
+    const reads = sources.map((x) => x.read);
+    const gets = sources.map((x) => x.get);
+    const n = nodes.length;
     return (s) => {
-      let acc = fns[0]!(s);
+      let acc = fetch(s, kinds[0]!, lits[0]!, reads[0]!, gets[0]!);
       for (let i = 1; i < n; i++) {
-        const x = fns[i]!(s);
-        acc = typeof acc === 'string' && acc.length !== 0 && typeof x === 'string' ? acc + x : add(acc, x);
+        const x = fetch(s, kinds[i]!, lits[i]!, reads[i]!, gets[i]!);
+        if (typeof acc === 'string' && acc.length !== 0) {
+          // A non-empty string absorbs strings and integers (JS prints integers as the language does).
+          if (typeof x === 'string' || (typeof x === 'number' && x < INT_MAX)) {
+            acc += x;
+            continue;
+          }
+        }
+        acc = add(acc, x);
       }
       return acc;
     };
   }
 
-  private call(name: string, argNodes: Node[]): Closure {
+  private call(name: string, argNodes: Node[]): Closure;
+  private call(name: string, argNodes: Node[], asTest: true): Test;
+  /** A call with its arguments fetched inline; as a test it returns the truthiness of the result. */
+  private call(name: string, argNodes: Node[], asTest = false): Closure | Test {
     const spec = this.functions.get(name)!;
     const literals = argNodes.map((a) => (a.kind === 'literal' ? a.value : undefined));
     const fn = (this.fast ? spec.specialize?.(literals) : undefined) ?? spec.fn;
     if (!fn) throw new Error(`internal: \`${name}\` has no synchronous implementation`);
-    const args = argNodes.map((a) => this.compile(a));
-    switch (args.length) {
+    const src = argNodes.map((a) => this.source(a));
+    switch (src.length) {
       case 0:
-        return () => fn();
+        return asTest ? () => truthy(fn()) : () => fn();
       case 1: {
-        const a = args[0]!;
-        return (s) => fn(a(s));
+        const [a] = src as [Source];
+        const ka = a.kind, la = a.lit, ra = a.read, ga = a.get;
+        if (asTest) return (s) => truthy(fn(fetch(s, ka, la, ra, ga)));
+        return (s) => fn(fetch(s, ka, la, ra, ga));
       }
       case 2: {
-        const a = args[0]!;
-        const b = args[1]!;
-        // A literal argument is passed as it is (`contains([…], x)`, `starts_with(x, 'y')`).
-        const [la, lb] = literals;
-        if (this.fast && la !== undefined && lb === undefined) return (s) => fn(la, b(s));
-        if (this.fast && lb !== undefined && la === undefined) return (s) => fn(a(s), lb);
-        return (s) => fn(a(s), b(s));
+        const [a, b] = src as [Source, Source];
+        const ka = a.kind, la = a.lit, ra = a.read, ga = a.get;
+        const kb = b.kind, lb = b.lit, rb = b.read, gb = b.get;
+        if (asTest) return (s) => truthy(fn(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb)));
+        return (s) => fn(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb));
       }
       case 3: {
-        const a = args[0]!;
-        const b = args[1]!;
-        const c = args[2]!;
-        return (s) => fn(a(s), b(s), c(s));
+        const [a, b, c] = src as [Source, Source, Source];
+        const ka = a.kind, la = a.lit, ra = a.read, ga = a.get;
+        const kb = b.kind, lb = b.lit, rb = b.read, gb = b.get;
+        const kc = c.kind, lc = c.lit, rc = c.read, gc = c.get;
+        if (asTest) return (s) => truthy(fn(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb), fetch(s, kc, lc, rc, gc)));
+        return (s) => fn(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb), fetch(s, kc, lc, rc, gc));
       }
       default:
-        return (s) => fn(...args.map((a) => a(s)));
+        if (asTest) return (s) => truthy(fn(...src.map((x) => fetch(s, x.kind, x.lit, x.read, x.get))));
+        return (s) => fn(...src.map((x) => fetch(s, x.kind, x.lit, x.read, x.get)));
     }
   }
 
@@ -399,10 +408,6 @@ export class Compiler {
       case 'constant':
         return () => true;
       case 'variable': {
-        if (this.slots.has(node.name)) {
-          const v = this.variable(node.name);
-          return (s) => truthy(v(s));
-        }
         const read = this.reader(node.name);
         return (s) => {
           const x = read(s.vars);
@@ -423,6 +428,8 @@ export class Compiler {
         const value = this.compile(node.value);
         return (s) => match(s, value(s));
       }
+      case 'call':
+        return this.call(node.name, node.args, true);
       case 'binary': {
         const op = node.op;
         if (op === '&&' || op === '||') return this.chainTest(chainOperands(node), op);
@@ -467,8 +474,8 @@ export class Compiler {
     const op = node.op;
     const fusable = (n: Node): n is Node & { kind: 'literal'; value: number | string } =>
       n.kind === 'literal' && (typeof n.value === 'number' || typeof n.value === 'string');
-    if (fusable(node.right)) return fusedComparison(op, this.operand(node.left), node.right.value);
-    if (fusable(node.left)) return fusedComparison(MIRROR[op]!, this.operand(node.right), node.left.value);
+    if (fusable(node.right)) return fusedComparison(op, this.source(node.left), node.right.value);
+    if (fusable(node.left)) return fusedComparison(MIRROR[op]!, this.source(node.right), node.left.value);
     const a = this.compile(node.left);
     const b = this.compile(node.right);
     switch (op) {
@@ -498,23 +505,28 @@ export class Compiler {
   block(conditions: ReadonlyArray<readonly [Node, Node]>, otherwise: Node | null): (s: State) => Value | undefined {
     const other = otherwise ? this.compile(otherwise) : () => undefined;
     if (conditions.length === 0) return other;
-    const thens = conditions.map(([, then]) => this.compile(then));
+    // Results are fetched like operands: a literal result (the usual case) costs no call.
+    const thens = conditions.map(([, then]) => this.source(then));
+    const kinds = thens.map((t) => t.kind);
+    const lits = thens.map((t) => t.lit);
+    const reads = thens.map((t) => t.read);
+    const gets = thens.map((t) => t.get);
     const ladder = this.fast ? this.ladder(conditions.map(([when]) => when)) : null;
     if (ladder) {
       return (s) => {
         const i = ladder(s);
-        return i >= 0 ? thens[i]!(s) : other(s);
+        return i >= 0 ? fetch(s, kinds[i]!, lits[i]!, reads[i]!, gets[i]!) : other(s);
       };
     }
     const whens = conditions.map(([when]) => this.test(when));
-    if (whens.length === 1) {
-      const when = whens[0]!;
-      const then = thens[0]!;
-      return (s) => (when(s) ? then(s) : other(s));
-    }
     const n = whens.length;
+    if (n === 1) {
+      const when = whens[0]!;
+      const [k, l, r, g] = [kinds[0]!, lits[0]!, reads[0]!, gets[0]!];
+      return (s) => (when(s) ? fetch(s, k, l, r, g) : other(s));
+    }
     return (s) => {
-      for (let i = 0; i < n; i++) if (whens[i]!(s)) return thens[i]!(s);
+      for (let i = 0; i < n; i++) if (whens[i]!(s)) return fetch(s, kinds[i]!, lits[i]!, reads[i]!, gets[i]!);
       return other(s);
     };
   }
@@ -643,8 +655,8 @@ export class Compiler {
  * `operand OP literal` as a test. The operand closure may give a raw host value: JS numbers
  * and strings (the usual host types) are compared directly, anything else is converted.
  */
-function fusedComparison(op: BinaryOperator, operand: Operand, c: number | string): Test {
-  const { read, get } = operand;
+function fusedComparison(op: BinaryOperator, operand: Source, c: number | string): Test {
+  const { kind, lit, read, get } = operand;
   const slow = (x: unknown): number => compare(loose(x), c);
   // A JS number inside ±2^63 is already the language integer or float it converts to.
   const LIMIT = 9.2e18;
@@ -652,32 +664,32 @@ function fusedComparison(op: BinaryOperator, operand: Operand, c: number | strin
     switch (op) {
       case '==':
         return (s) => {
-          const x = read !== undefined ? read(s.vars) : get!(s);
+          const x = fetchLoose(s, kind, lit, read, get);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x === c : equals(loose(x), c);
         };
       case '!=':
         return (s) => {
-          const x = read !== undefined ? read(s.vars) : get!(s);
+          const x = fetchLoose(s, kind, lit, read, get);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x !== c : !equals(loose(x), c);
         };
       case '<':
         return (s) => {
-          const x = read !== undefined ? read(s.vars) : get!(s);
+          const x = fetchLoose(s, kind, lit, read, get);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x < c : slow(x) < 0;
         };
       case '<=':
         return (s) => {
-          const x = read !== undefined ? read(s.vars) : get!(s);
+          const x = fetchLoose(s, kind, lit, read, get);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x <= c : slow(x) <= 0;
         };
       case '>':
         return (s) => {
-          const x = read !== undefined ? read(s.vars) : get!(s);
+          const x = fetchLoose(s, kind, lit, read, get);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x > c : slow(x) > 0;
         };
       default:
         return (s) => {
-          const x = read !== undefined ? read(s.vars) : get!(s);
+          const x = fetchLoose(s, kind, lit, read, get);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x >= c : slow(x) >= 0;
         };
     }
@@ -685,22 +697,22 @@ function fusedComparison(op: BinaryOperator, operand: Operand, c: number | strin
   switch (op) {
     case '==':
       return (s) => {
-        const x = read !== undefined ? read(s.vars) : get!(s);
+        const x = fetchLoose(s, kind, lit, read, get);
         return typeof x === 'string' ? x === c : equals(loose(x), c);
       };
     case '!=':
       return (s) => {
-        const x = read !== undefined ? read(s.vars) : get!(s);
+        const x = fetchLoose(s, kind, lit, read, get);
         return typeof x === 'string' ? x !== c : !equals(loose(x), c);
       };
     case '<':
-      return (s) => slow(read !== undefined ? read(s.vars) : get!(s)) < 0;
+      return (s) => slow(fetchLoose(s, kind, lit, read, get)) < 0;
     case '<=':
-      return (s) => slow(read !== undefined ? read(s.vars) : get!(s)) <= 0;
+      return (s) => slow(fetchLoose(s, kind, lit, read, get)) <= 0;
     case '>':
-      return (s) => slow(read !== undefined ? read(s.vars) : get!(s)) > 0;
+      return (s) => slow(fetchLoose(s, kind, lit, read, get)) > 0;
     default:
-      return (s) => slow(read !== undefined ? read(s.vars) : get!(s)) >= 0;
+      return (s) => slow(fetchLoose(s, kind, lit, read, get)) >= 0;
   }
 }
 

@@ -2,10 +2,10 @@
  * The pipeline in one place: source → parse → check → optimise → closures, for a single
  * expression or an if/then/else block, and the compiled program's evaluation API.
  */
-import { childrenOf, type Node } from './ast.js';
+import type { Node } from './ast.js';
 import { normalizeBlock, type BlockInput } from './block.js';
 import { check, newUsage, type Usage } from './checker.js';
-import { Compiler, type AsyncClosure, type State } from './compiler.js';
+import { Compiler, isBooleanValued, type AsyncClosure, type State, type Test } from './compiler.js';
 import { CompileError, type BlockPart } from './errors.js';
 import { optimize } from './optimizer/index.js';
 import { resolveScope, type CompileOptions, type Environment, type Scope } from './options.js';
@@ -45,7 +45,6 @@ type Vars = Readonly<Record<string, unknown>> | null | undefined;
 const EMPTY_VARS: Readonly<Record<string, unknown>> = Object.freeze(Object.create(null));
 const EMPTY_ENV: Environment = Object.freeze({});
 const NO_CAPTURES: Value[] = Object.freeze([]) as unknown as Value[];
-const NO_CACHE: Array<Value | undefined> = Object.freeze([]) as unknown as Array<Value | undefined>;
 const OBJECT_PROTOTYPE = Object.prototype;
 
 /** The state of one evaluation (a class: one hidden class for every program). */
@@ -54,7 +53,6 @@ class EvalState implements State {
     public vars: Readonly<Record<string, unknown>>,
     public env: Environment,
     public captures: Value[],
-    public cache: Array<Value | undefined>,
   ) {}
 }
 
@@ -88,18 +86,6 @@ function checkPart(source: string, part: BlockPart | undefined, scope: Scope, us
   }
 }
 
-/** How many times each variable occurs in the trees (iteratively: trees may be deep). */
-function countVariables(trees: Node[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  const stack = [...trees];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    if (node.kind === 'variable') counts.set(node.name, (counts.get(node.name) ?? 0) + 1);
-    else stack.push(...childrenOf(node));
-  }
-  return counts;
-}
-
 function notSync(): never {
   throw new TypeError('this program calls host lookups: evaluate it with evaluateAsync');
 }
@@ -117,9 +103,10 @@ export class Program {
   private readonly conditions: ReadonlyArray<{ when: CompiledPart; then: CompiledPart }>;
   private readonly otherwise: CompiledPart | null;
   private readonly usesCaptures: boolean;
-  private readonly cacheSize: number;
   private readonly compiler: Compiler;
   private readonly run: (s: State) => Value | undefined;
+  /** For a single expression whose value is 1 or 0: its test, called without the wrapping closure. */
+  private readonly runTest: Test | null;
   private asyncParts: Map<CompiledPart, AsyncClosure> | undefined;
   private idle: State | null = null;
 
@@ -137,8 +124,9 @@ export class Program {
     this.isUnset = otherwise === null;
     this.usesCaptures = usage.usesCaptures;
     this.variables = Object.freeze([...usage.variables].sort());
-    this.compiler = new Compiler(scope.functions, usage.readsCaptures, countVariables(this.parts.map((p) => p.optimized)), scope.optimize);
-    this.cacheSize = this.compiler.cacheSize;
+    this.compiler = new Compiler(scope.functions, usage.readsCaptures, scope.optimize);
+    const single = conditions.length === 0 && otherwise !== null && scope.optimize && !this.isAsync && isBooleanValued(otherwise.optimized, scope.functions);
+    this.runTest = single ? this.compiler.test(otherwise!.optimized) : null;
     this.run = this.isAsync
       ? notSync
       : this.compiler.block(
@@ -152,7 +140,6 @@ export class Program {
       variablesOf(vars),
       env !== null && typeof env === 'object' ? env : EMPTY_ENV,
       this.usesCaptures ? [] : NO_CAPTURES,
-      this.cacheSize > 0 ? new Array<Value | undefined>(this.cacheSize) : NO_CACHE,
     );
   }
 
@@ -174,9 +161,9 @@ export class Program {
       s.vars = variablesOf(vars);
       s.env = env !== null && typeof env === 'object' ? env : EMPTY_ENV;
       if (this.usesCaptures) s.captures.length = 0;
-      if (this.cacheSize > 0) s.cache.fill(undefined);
     }
-    const v = this.run(s);
+    const test = this.runTest;
+    const v = test !== null ? (test(s) ? 1 : 0) : this.run(s);
     s.vars = EMPTY_VARS;
     s.env = EMPTY_ENV;
     this.idle = s;

@@ -42,6 +42,7 @@ function isIntersect(a: Value, b: Value): Value {
 }
 
 const pure = { pure: true, async: false } as const;
+const predicate = { pure: true, async: false, boolean: true } as const;
 
 export const ARRAY_FUNCTIONS: FunctionSpec[] = [
   { name: 'count', arity: 1, ...pure, fn: (v) => (Array.isArray(v) ? v.length : v === '' ? 0 : 1) },
@@ -56,5 +57,5 @@ export const ARRAY_FUNCTIONS: FunctionSpec[] = [
   },
   { name: 'dedup', arity: 1, ...pure, fn: dedup },
   { name: 'winnow', arity: 1, ...pure, fn: (v) => (Array.isArray(v) ? (v as readonly Value[]).filter((item) => item !== '') : v) },
-  { name: 'is_intersect', arity: 2, ...pure, fn: isIntersect },
+  { name: 'is_intersect', arity: 2, ...predicate, fn: isIntersect },
 ];

@@ -67,6 +67,6 @@ function emailPart(v: Value, part: Value): Value {
 }
 
 export const EMAIL_FUNCTIONS: FunctionSpec[] = [
-  { name: 'is_email', arity: 1, pure: true, async: false, fn: (v) => (isEmail(toStr(v)) ? 1 : 0) },
+  { name: 'is_email', arity: 1, pure: true, async: false, boolean: true, fn: (v) => (isEmail(toStr(v)) ? 1 : 0) },
   { name: 'email_part', arity: 2, pure: true, async: false, fn: emailPart },
 ];

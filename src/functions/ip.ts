@@ -103,15 +103,16 @@ export function reverseName(s: string): string {
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 const pure = { pure: true, async: false } as const;
+const predicate = { pure: true, async: false, boolean: true } as const;
 
 export const IP_FUNCTIONS: FunctionSpec[] = [
-  { name: 'is_ip_addr', arity: 1, ...pure, fn: (v) => bool(parseIp(toStr(v)) !== null) },
-  { name: 'is_ipv4_addr', arity: 1, ...pure, fn: (v) => bool(parseIp(toStr(v))?.v4 === true) },
-  { name: 'is_ipv6_addr', arity: 1, ...pure, fn: (v) => bool(parseIp(toStr(v))?.v4 === false) },
+  { name: 'is_ip_addr', arity: 1, ...predicate, fn: (v) => bool(parseIp(toStr(v)) !== null) },
+  { name: 'is_ipv4_addr', arity: 1, ...predicate, fn: (v) => bool(parseIp(toStr(v))?.v4 === true) },
+  { name: 'is_ipv6_addr', arity: 1, ...predicate, fn: (v) => bool(parseIp(toStr(v))?.v4 === false) },
   {
     name: 'is_ip_in_cidr',
     arity: 2,
-    ...pure,
+    ...predicate,
     fn: (a, b) => bool(ipInCidr(toStr(a), toStr(b))),
     // A literal network is parsed once, at compile time.
     specialize: ([, cidr]) => {

@@ -142,6 +142,7 @@ function hash(v: Value, algorithm: Value): Value {
 
 const bool = (b: boolean): number => (b ? 1 : 0);
 const pure = { pure: true, async: false } as const;
+const predicate = { pure: true, async: false, boolean: true } as const;
 
 export const TEXT_FUNCTIONS: FunctionSpec[] = [
   { name: 'trim', arity: 1, ...pure, fn: (v) => elementwise(v, (s) => trimText(s, true, true)) },
@@ -175,7 +176,7 @@ export const TEXT_FUNCTIONS: FunctionSpec[] = [
   {
     name: 'contains',
     arity: 2,
-    ...pure,
+    ...predicate,
     fn: contains,
     // contains(['to', 'cc', 'bcc'], x): a set lookup when both the list and x are strings.
     specialize: ([list]) => {
@@ -184,10 +185,10 @@ export const TEXT_FUNCTIONS: FunctionSpec[] = [
       return (haystack, needle) => (typeof needle === 'string' ? (set.has(needle) ? 1 : 0) : contains(haystack, needle));
     },
   },
-  { name: 'contains_ignore_case', arity: 2, ...pure, fn: containsIgnoreCase },
-  { name: 'eq_ignore_case', arity: 2, ...pure, fn: (a, b) => bool(asciiLower(toStr(a)) === asciiLower(toStr(b))) },
-  { name: 'starts_with', arity: 2, ...pure, fn: (a, b) => bool(toStr(a).startsWith(toStr(b))) },
-  { name: 'ends_with', arity: 2, ...pure, fn: (a, b) => bool(toStr(a).endsWith(toStr(b))) },
+  { name: 'contains_ignore_case', arity: 2, ...predicate, fn: containsIgnoreCase },
+  { name: 'eq_ignore_case', arity: 2, ...predicate, fn: (a, b) => bool(asciiLower(toStr(a)) === asciiLower(toStr(b))) },
+  { name: 'starts_with', arity: 2, ...predicate, fn: (a, b) => bool(toStr(a).startsWith(toStr(b))) },
+  { name: 'ends_with', arity: 2, ...predicate, fn: (a, b) => bool(toStr(a).endsWith(toStr(b))) },
   {
     name: 'strip_prefix',
     arity: 2,

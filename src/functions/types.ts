@@ -8,6 +8,8 @@ export interface FunctionSpec {
   arity: number;
   /** Same arguments, same result, no side effect: calls on constants are folded at compile time. */
   pure: boolean;
+  /** Always returns 1 or 0 (a predicate): in a condition the compiler uses the result as a test. */
+  boolean?: boolean;
   /** Resolved through host lookups: the program can only be evaluated asynchronously. */
   async: boolean;
   /** Synchronous implementation (arguments already evaluated). */
