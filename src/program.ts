@@ -7,7 +7,7 @@ import { normalizeBlock, type BlockInput } from './block.js';
 import { check, newUsage, type Usage } from './checker.js';
 import { Compiler, isBooleanValued, type AsyncClosure, type State, type Test } from './compiler.js';
 import { CompileError, type BlockPart } from './errors.js';
-import { optimize } from './optimizer/index.js';
+import { optimize, optimizeBlock, type BlockTrees } from './optimizer/index.js';
 import { resolveScope, type CompileOptions, type Environment, type Scope } from './options.js';
 import { parse } from './parser.js';
 import { toHost, toJsonValue, truthy, type HostValue, type JsonValue, type Value } from './values.js';
@@ -125,14 +125,14 @@ export class Program {
     this.usesCaptures = usage.usesCaptures;
     this.variables = Object.freeze([...usage.variables].sort());
     this.compiler = new Compiler(scope.functions, usage.readsCaptures, scope.optimize);
-    const single = conditions.length === 0 && otherwise !== null && scope.optimize && !this.isAsync && isBooleanValued(otherwise.optimized, scope.functions);
-    this.runTest = single ? this.compiler.test(otherwise!.optimized) : null;
-    this.run = this.isAsync
-      ? notSync
-      : this.compiler.block(
-          conditions.map((c) => [c.when.optimized, c.then.optimized] as const),
-          otherwise?.optimized ?? null,
-        );
+    let trees: BlockTrees = {
+      conditions: conditions.map((c) => [c.when.optimized, c.then.optimized] as const),
+      otherwise: otherwise?.optimized ?? null,
+    };
+    if (scope.optimize) trees = optimizeBlock(trees);
+    const single = trees.conditions.length === 0 && trees.otherwise !== null && scope.optimize && !this.isAsync && isBooleanValued(trees.otherwise, scope.functions);
+    this.runTest = single ? this.compiler.test(trees.otherwise!) : null;
+    this.run = this.isAsync ? notSync : this.compiler.block(trees.conditions, trees.otherwise);
   }
 
   private state(vars: Vars, env: Environment | undefined): State {

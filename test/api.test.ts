@@ -89,6 +89,39 @@ describe('compile and evaluate', () => {
   });
 });
 
+describe('block optimisation', () => {
+  it('drops conditions that are false literals and stops at true ones, but explains every condition', async () => {
+    const b = compile({ match: [{ if: 'false', then: '1' }, { if: '1 < 2', then: '2' }, { if: 'x', then: '3' }], else: '4' }, { variables: ['x'] });
+    expect(b.evaluate({ x: 1 })).toBe(2);
+    const plain = compile({ match: [{ if: 'false', then: '1' }, { if: '1 < 2', then: '2' }, { if: 'x', then: '3' }], else: '4' }, { variables: ['x'], optimize: false });
+    expect(plain.evaluate({ x: 1 })).toBe(2);
+    const x = await b.explain({ x: 1 });
+    expect(x.conditions.map((c) => c.matched)).toEqual([false, true]);
+    expect(x.taken).toEqual({ kind: 'then', condition: 2, source: '2' });
+  });
+
+  it('turns a ladder of comparisons with one key into a table, first match winning', () => {
+    const ladder = {
+      match: [
+        { if: "octets[3] == '2'", then: "'a'" },
+        { if: 'octets[3] == 2', then: "'b'" },
+        { if: 'octets[3] == 3', then: "'c'" },
+        { if: "octets[3] == 'x'", then: "'d'" },
+        { if: 'octets[3] == 4', then: '$1' },
+      ],
+      else: "'none'",
+    };
+    const p = compile(ladder, { variables: 'SpamIpVariable' });
+    expect(p.evaluate({ octets: [127, 0, 0, 2] })).toBe('a');
+    expect(p.evaluate({ octets: [127, 0, 0, '02'] })).toBe('b');
+    expect(p.evaluate({ octets: [127, 0, 0, 3.0] })).toBe('c');
+    expect(p.evaluate({ octets: [127, 0, 0, 'x'] })).toBe('d');
+    expect(p.evaluate({ octets: [127, 0, 0, 4] })).toBe('');
+    expect(p.evaluate({ octets: [127, 0, 0, 9] })).toBe('none');
+    expect(p.evaluate({})).toBe('none');
+  });
+});
+
 describe('options', () => {
   it('rejects unknown options, groups and names', () => {
     expect(() => compile('1', { variabels: 'x' } as never)).toThrow(TypeError);

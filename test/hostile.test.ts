@@ -67,6 +67,11 @@ describe('limits give positioned errors, never a stack overflow', () => {
 });
 
 describe('content security policy', () => {
+  it.skipIf(!process.env.NODE_OPTIONS?.includes('--disallow-code-generation-from-strings'))('runs this suite with code generation disallowed', () => {
+    expect(() => new Function('return 1')).toThrow(EvalError);
+    expect(compile("matches('^(a+)+$', x) || x == 'b'", { variables: ['x'] }).evaluate({ x: 'aaa' })).toBe(1);
+  });
+
   it('compiles and evaluates with code generation from strings disallowed', () => {
     const script = `
       import { compile } from ${JSON.stringify(join(ROOT, 'dist', 'index.js'))};
