@@ -40,7 +40,8 @@ export interface Explanation {
   captures: string[];
 }
 
-type Vars = Readonly<Record<string, unknown>> | null | undefined;
+/** The session's variables: any object (its own properties are read). */
+type Vars = object | null | undefined;
 
 const EMPTY_VARS: Readonly<Record<string, unknown>> = Object.freeze(Object.create(null));
 const EMPTY_ENV: Environment = Object.freeze({});
@@ -67,7 +68,7 @@ function variablesOf(vars: Vars): Readonly<Record<string, unknown>> {
   // Object.getPrototypeOf). Data cannot forge it: an own `__proto__` property (JSON.parse
   // makes one) never holds Object.prototype itself, so such objects take the copy path.
   const proto = (vars as { __proto__?: unknown }).__proto__;
-  if (proto === OBJECT_PROTOTYPE || (proto === undefined && Object.getPrototypeOf(vars) === null)) return vars;
+  if (proto === OBJECT_PROTOTYPE || (proto === undefined && Object.getPrototypeOf(vars) === null)) return vars as Readonly<Record<string, unknown>>;
   try {
     return Object.assign(Object.create(null) as Record<string, unknown>, vars);
   } catch {

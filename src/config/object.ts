@@ -154,14 +154,14 @@ export class ConfigObject {
    * evaluation) is reported to `onError` and the default is used; undefined only when the
    * default has no value either.
    */
-  async evaluate<T extends FieldType>(field: string, vars: Readonly<Record<string, unknown>>, env: Environment = {}, onError?: ErrorHook): Promise<FieldValue[T] | undefined> {
+  async evaluate<T extends FieldType>(field: string, vars: object, env: Environment = {}, onError?: ErrorHook): Promise<FieldValue[T] | undefined> {
     const f = this.field(field);
     const first = await this.read(f, f.program, field, vars, env, onError);
     if (first !== undefined || f.isDefault) return first as FieldValue[T] | undefined;
     return (await this.read(f, f.fallback, field, vars, env, onError)) as FieldValue[T] | undefined;
   }
 
-  private async read(f: CompiledField, program: Program, field: string, vars: Readonly<Record<string, unknown>>, env: Environment, onError?: ErrorHook): Promise<unknown> {
+  private async read(f: CompiledField, program: Program, field: string, vars: object, env: Environment, onError?: ErrorHook): Promise<unknown> {
     let value: HostValue | null;
     try {
       value = program.isAsync ? await program.evaluateAsync(vars, env) : program.evaluate(vars, env);
