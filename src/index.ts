@@ -17,3 +17,18 @@ export { asBoolean, asConstantList, asDuration, asInteger, asList, asString } fr
 export { MemoryLookups, type Lookups, type MemoryLookupsInit, type DnsRecordType, type MxRecord, type SqlResult } from './lookups.js';
 export { ALL_CONSTANTS, ALL_VARIABLES, CONSTANT_GROUPS, SYSTEM_NAMES, VARIABLE_GROUPS } from './contexts.js';
 export { BUILTIN_FUNCTIONS, SPECIAL_FORMS } from './functions/index.js';
+export { SCHEMA, type FieldSchema, type FieldType, type ObjectSchema } from './config/schema.js';
+export { ConfigError, ConfigObject, type ErrorHook, type FieldError, type FieldValue } from './config/object.js';
+export {
+  PolicySession,
+  SessionPolicy,
+  type ConnectAnswers,
+  type ConnectionInfo,
+  type EhloAnswers,
+  type MailAnswers,
+  type PolicyConfig,
+  type PolicyOptions,
+} from './config/policy.js';
+export { loadServerConfig, serverConfig, type ServerConfig } from './config/file.js';
+export { PolicySmtpServer, type PolicySmtpServerOptions, type ReceivedMessage, type SmtpListener, type SmtpUser } from './smtp/server.js';
+export { selfSignedCertificate } from './smtp/tls.js';

@@ -105,3 +105,26 @@ describe('JSON lines', () => {
     expect(lines[1].error).toMatchObject({ code: 'syntax', line: 1, column: 4 });
   });
 });
+
+describe('mta-expr smtp', () => {
+  it('starts both listeners, greets, and stops on SIGTERM', async () => {
+    const { spawn } = await import('node:child_process');
+    const { SmtpClient } = await import('./smtp-client.js');
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'smtp', '--hostname', 'mx.cli.test', '--smtp-port', '0', '--submission-port', '0'], { cwd: ROOT });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const started = Date.now();
+    while (!/submission on [^:]+:(\d+)/.test(out) && Date.now() - started < 15_000) await new Promise((r) => setTimeout(r, 50));
+    const port = Number(/submission on [^:]+:(\d+)/.exec(out)![1]);
+    expect(out).toMatch(/smtp on 127\.0\.0\.1:\d+ \(local_port 25\), submission on 127\.0\.0\.1:\d+ \(local_port 587\); STARTTLS on both \(self-signed certificate\)/);
+    const c = await SmtpClient.open(port);
+    expect((await c.read()).lines).toEqual(['mx.cli.test Stalwart ESMTP at your service']);
+    expect((await c.command('EHLO client.test')).lines).toContain('AUTH OAUTHBEARER XOAUTH2');
+    c.close();
+    const code = await new Promise<number | null>((resolve) => {
+      child.once('exit', resolve);
+      child.kill('SIGTERM');
+    });
+    expect(code).toBe(0);
+  });
+});

@@ -66,6 +66,11 @@ function defaultProgram(object: string, field: string, schema: FieldSchema): Pro
   return p;
 }
 
+// Every default compiles in its field's context when the schema is loaded.
+for (const [object, schema] of Object.entries(SCHEMA)) {
+  for (const [field, fieldSchema] of Object.entries(schema.fields)) defaultProgram(object, field, fieldSchema);
+}
+
 /** Compiles a block for a field, in the field's context; throws ConfigError. */
 export function compileField(object: string, field: string, schema: FieldSchema, block: BlockInput): Program {
   try {
