@@ -7,12 +7,8 @@ import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import type { BlockInput } from './block.js';
-import { loadServerConfig, serverConfig, type ServerConfig } from './config/file.js';
-import { ConfigError } from './config/object.js';
-import { SessionPolicy } from './config/policy.js';
+import { clientCommand, serveCommand, smtpCommand, UsageError } from './cli-servers.js';
 import { CompileError, EvaluationError } from './errors.js';
-import { PolicySmtpServer } from './smtp/server.js';
-import { selfSignedCertificate } from './smtp/tls.js';
 import { MemoryLookups, type MemoryLookupsInit } from './lookups.js';
 import type { CompileOptions, Environment } from './options.js';
 import { compile, type Explanation, type Program } from './program.js';
@@ -25,6 +21,11 @@ const USAGE = `Usage:
   mta-expr eval --jsonl | check --jsonl                          one JSON case per stdin line, one answer per line
   mta-expr smtp [--hostname H] [--smtp-port N] [--submission-port M] [--config FILE] [--host ADDR] [--verbose]
                                                                  run an SMTP server applying the session policy
+  mta-expr serve --data DIR [--listen HOST:PORT] [--config FILE] [--smtp …]
+                                                                 run the management API (and with --smtp the SMTP server)
+  mta-expr get OBJECT [--url URL] [--token T]                    read an object through the management API
+  mta-expr update OBJECT --field NAME=BLOCK… [--url URL] [--token T]
+                                                                 change fields (BLOCK is JSON, null restores the default)
 
 Options:
   --variables G     variable group (e.g. MtaEhloVariable) or comma-separated names
@@ -37,11 +38,13 @@ Options:
   --no-optimize     compile without the optimiser passes
   smtp: --hostname (default localhost), --smtp-port (2525, seen as local_port 25),
         --submission-port (2587, seen as 587), --host (127.0.0.1), --config FILE (JSON:
-        object field overrides, users, tls), --verbose (log SMTP traffic)
+        object field overrides, users, tls, tokens), --verbose (log SMTP traffic)
+  serve: --data DIR (the stored configuration), --listen (127.0.0.1:8080), --smtp (also run
+        the SMTP server on the live configuration); MTA_EXPR_ADMIN_TOKEN holds a token with
+        every permission, other tokens come from the config file
+  get/update: --url (MTA_EXPR_URL, default http://127.0.0.1:8080), --token (MTA_EXPR_TOKEN)
   -h, --help        this help
 `;
-
-class UsageError extends Error {}
 
 type Input = string | BlockInput;
 
@@ -150,57 +153,6 @@ function formatExplanation(x: Explanation): string {
   return out.join('\n');
 }
 
-function port(text: string | undefined, fallback: number, flag: string): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag} must be a port number`);
-  return n;
-}
-
-/** `mta-expr smtp`: an SMTP server on two listeners, until SIGINT or SIGTERM. */
-async function smtp(values: Record<string, string | boolean | undefined>): Promise<number> {
-  const hostname = (values.hostname as string | undefined) ?? 'localhost';
-  let config: ServerConfig;
-  try {
-    config = values.config ? loadServerConfig(values.config as string) : serverConfig({});
-  } catch (e) {
-    if (e instanceof ConfigError) {
-      process.stderr.write(`${e.object}.${e.field}: ${e.cause instanceof CompileError ? e.cause.render() : e.cause}\n`);
-      return 1;
-    }
-    throw e;
-  }
-  const tls = config.tls ?? (await selfSignedCertificate(hostname));
-  const domain = hostname.includes('.') ? hostname.slice(hostname.indexOf('.') + 1) : hostname;
-  const policy = new SessionPolicy(() => config.objects, {
-    env: { system: { hostname, domain } },
-    onError: (e) => process.stderr.write(`policy: ${e.object}.${e.field}: ${e.cause instanceof Error ? e.cause.message : String(e.cause)}\n`),
-  });
-  const host = (values.host as string | undefined) ?? '127.0.0.1';
-  const server = new PolicySmtpServer({
-    policy,
-    host,
-    tls,
-    users: config.users,
-    verbose: values.verbose === true,
-    listeners: [
-      { name: 'smtp', port: port(values['smtp-port'] as string | undefined, 2525, '--smtp-port'), presentPort: 25 },
-      { name: 'submission', port: port(values['submission-port'] as string | undefined, 2587, '--submission-port'), presentPort: 587 },
-    ],
-    onMessage: (m) => process.stdout.write(`message via ${m.listener} from <${m.from}> to ${m.to.map((t) => `<${t}>`).join(', ')}${m.user ? ` (user ${m.user})` : ''}: ${m.data.length} bytes\n`),
-  });
-  const ports = await server.start();
-  process.stdout.write(
-    `mta-expr SMTP server ${hostname}: smtp on ${host}:${ports.smtp} (local_port 25), submission on ${host}:${ports.submission} (local_port 587); STARTTLS on both${config.tls ? '' : ' (self-signed certificate)'}\n`,
-  );
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-  await server.stop();
-  return 0;
-}
-
 export async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -222,6 +174,12 @@ export async function main(argv: string[]): Promise<number> {
       host: { type: 'string' },
       config: { type: 'string' },
       verbose: { type: 'boolean' },
+      smtp: { type: 'boolean' },
+      listen: { type: 'string' },
+      data: { type: 'string' },
+      url: { type: 'string' },
+      token: { type: 'string' },
+      field: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -230,7 +188,9 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return command === undefined && !values.help ? 2 : 0;
   }
-  if (command === 'smtp') return smtp(values);
+  if (command === 'smtp') return smtpCommand(values);
+  if (command === 'serve') return serveCommand(values);
+  if (command === 'get' || command === 'update') return clientCommand(command, values, rest);
   if (command !== 'eval' && command !== 'check' && command !== 'explain') throw new UsageError(`unknown command \`${command}\``);
   const optimize = !values['no-optimize'];
   if (values.jsonl) {

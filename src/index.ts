@@ -32,3 +32,8 @@ export {
 export { loadServerConfig, serverConfig, type ServerConfig } from './config/file.js';
 export { PolicySmtpServer, type PolicySmtpServerOptions, type ReceivedMessage, type SmtpListener, type SmtpUser } from './smtp/server.js';
 export { selfSignedCertificate } from './smtp/tls.js';
+export { createApiServer, type ApiServerOptions } from './api/http.js';
+export { handleJmap, CORE, STALWART } from './api/jmap.js';
+export { LiveConfig, type UpdateResult } from './api/live-config.js';
+export { FileStore, MemoryStore, type ConfigStore, type StoredConfig } from './api/store.js';
+export { PERMISSIONS, TokenTable, type TokenEntry } from './api/tokens.js';

@@ -128,3 +128,46 @@ describe('mta-expr smtp', () => {
     expect(code).toBe(0);
   });
 });
+
+describe('mta-expr serve, get and update', () => {
+  it('serves the API, reads and changes objects, and shows a rejected update with its caret', async () => {
+    const { spawn } = await import('node:child_process');
+    const { mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const data = mkdtempSync(join(tmpdir(), 'mta-expr-serve-'));
+    const env = { ...process.env, MTA_EXPR_ADMIN_TOKEN: 'admin-token-cli-1' };
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'serve', '--data', data, '--listen', '127.0.0.1:0'], { cwd: ROOT, env });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    const started = Date.now();
+    while (!/http:\/\/127\.0\.0\.1:(\d+)\/api/.test(out) && Date.now() - started < 15_000) await new Promise((r) => setTimeout(r, 50));
+    const url = /(http:\/\/127\.0\.0\.1:\d+)\/api/.exec(out)![1]!;
+    const client = (args: string[]) => {
+      const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args, '--url', url], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MTA_EXPR_TOKEN: 'admin-token-cli-1' } });
+      return { code: r.status, out: r.stdout, err: r.stderr };
+    };
+    try {
+      const updated = client(['update', 'MtaStageAuth', '--field', 'maxFailures={"else":"5"}']);
+      expect(updated).toMatchObject({ code: 0, out: 'updated MtaStageAuth: maxFailures (state 0 → 1)\n' });
+      const got = client(['get', 'MtaStageAuth']);
+      expect(got.code).toBe(0);
+      expect(got.out.split('\n').slice(0, 2)).toEqual(['MtaStageAuth (state 1)', '  maxFailures: {"else":"5"}']);
+      const rejected = client(['update', 'MtaStageAuth', '--field', 'waitOnFail={"else":"5 s"}']);
+      expect(rejected.code).toBe(1);
+      expect(rejected.err).toBe(
+        'rejected (invalidProperties: waitOnFail):\n' +
+          'waitOnFail: unexpected `s` after a complete expression: two operands must be joined by an operator (else, line 1, column 3)\n' +
+          '1 | 5 s\n' +
+          '  |   ^\n',
+      );
+      const denied = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'get', 'MtaStageAuth', '--url', url, '--token', 'wrong-token-000'], { encoding: 'utf8' });
+      expect(denied.status).toBe(2);
+      expect(denied.stderr).toContain('401');
+    } finally {
+      await new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      });
+    }
+  });
+});

@@ -4,11 +4,13 @@
  *   { "MtaStageAuth": { "saslMechanisms": { "match": [...], "else": "false" } },
  *     "MtaStageConnect": { "smtpGreeting": { "else": "'hello'" } },
  *     "users": [{ "username": "jane@example.org", "password": "secret", "tokens": ["t0k3n"] }],
- *     "tls": { "key": "key.pem", "cert": "cert.pem" } }
+ *     "tls": { "key": "key.pem", "cert": "cert.pem" },
+ *     "tokens": [{ "token": "…", "permissions": ["sysMtaStageAuthGet"] }] }
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { BlockInput } from '../block.js';
+import type { TokenEntry } from '../api/tokens.js';
 import type { SmtpUser } from '../smtp/server.js';
 import { ConfigError, ConfigObject } from './object.js';
 import type { PolicyConfig } from './policy.js';
@@ -16,6 +18,10 @@ import { SCHEMA } from './schema.js';
 
 export interface ServerConfig {
   objects: PolicyConfig;
+  /** The field overrides as written (they seed the management API's store). */
+  overrides: Record<string, Record<string, BlockInput>>;
+  /** Management API tokens and their permissions. */
+  tokens: TokenEntry[];
   users: SmtpUser[];
   tls?: { key: string; cert: string };
 }
@@ -26,7 +32,7 @@ const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typ
 export function serverConfig(json: unknown, baseDir = '.'): ServerConfig {
   if (!isObject(json)) throw new ConfigError('config', '*', 'the configuration must be a JSON object');
   for (const key of Object.keys(json)) {
-    if (!['users', 'tls', ...Object.keys(SCHEMA)].includes(key)) throw new ConfigError('config', key, 'unknown configuration key');
+    if (!['users', 'tls', 'tokens', ...Object.keys(SCHEMA)].includes(key)) throw new ConfigError('config', key, 'unknown configuration key');
   }
   const object = (name: 'MtaStageAuth' | 'MtaStageConnect'): ConfigObject => {
     const values = json[name] ?? {};
@@ -43,7 +49,13 @@ export function serverConfig(json: unknown, baseDir = '.'): ServerConfig {
     if (!isObject(t) || typeof t.key !== 'string' || typeof t.cert !== 'string') throw new ConfigError('config', 'tls', 'tls must be {key, cert} file paths');
     tls = { key: readFileSync(resolve(baseDir, t.key), 'utf8'), cert: readFileSync(resolve(baseDir, t.cert), 'utf8') };
   }
-  return { objects: { MtaStageAuth: object('MtaStageAuth'), MtaStageConnect: object('MtaStageConnect') }, users: users as SmtpUser[], tls };
+  const tokens = (json.tokens ?? []) as unknown;
+  if (!Array.isArray(tokens) || !tokens.every((t) => isObject(t) && typeof t.token === 'string' && Array.isArray(t.permissions))) {
+    throw new ConfigError('config', 'tokens', 'tokens must be a list of {token, permissions}');
+  }
+  const objects = { MtaStageAuth: object('MtaStageAuth'), MtaStageConnect: object('MtaStageConnect') };
+  const overrides = Object.fromEntries(Object.keys(SCHEMA).map((name) => [name, (json[name] ?? {}) as Record<string, BlockInput>]));
+  return { objects, overrides, tokens: tokens as TokenEntry[], users: users as SmtpUser[], tls };
 }
 
 export function loadServerConfig(path: string): ServerConfig {
