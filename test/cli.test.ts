@@ -130,17 +130,29 @@ describe('mta-expr smtp', () => {
 });
 
 describe('mta-expr serve, get and update', () => {
-  it('serves the API, reads and changes objects, and shows a rejected update with its caret', async () => {
+  it('serves the API with the SMTP server on the live configuration; get, update, and a rejected update with its caret', async () => {
     const { spawn } = await import('node:child_process');
     const { mkdtempSync } = await import('node:fs');
     const { tmpdir } = await import('node:os');
     const data = mkdtempSync(join(tmpdir(), 'mta-expr-serve-'));
     const env = { ...process.env, MTA_EXPR_ADMIN_TOKEN: 'admin-token-cli-1' };
-    const child = spawn(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'serve', '--data', data, '--listen', '127.0.0.1:0'], { cwd: ROOT, env });
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'dist', 'cli.js'), 'serve', '--data', data, '--listen', '127.0.0.1:0', '--smtp', '--hostname', 'mx.serve.test', '--smtp-port', '0', '--submission-port', '0'],
+      { cwd: ROOT, env },
+    );
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
     const started = Date.now();
-    while (!/http:\/\/127\.0\.0\.1:(\d+)\/api/.test(out) && Date.now() - started < 15_000) await new Promise((r) => setTimeout(r, 50));
+    while (!/smtp on 127\.0\.0\.1:(\d+)/.test(out) && Date.now() - started < 15_000) await new Promise((r) => setTimeout(r, 50));
+    const smtpPort = Number(/smtp on 127\.0\.0\.1:(\d+)/.exec(out)![1]);
+    const { SmtpClient } = await import('./smtp-client.js');
+    const greeting = async () => {
+      const c = await SmtpClient.open(smtpPort);
+      const line = (await c.read()).lines[0];
+      c.close();
+      return line;
+    };
     const url = /(http:\/\/127\.0\.0\.1:\d+)\/api/.exec(out)![1]!;
     const client = (args: string[]) => {
       const r = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), ...args, '--url', url], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, MTA_EXPR_TOKEN: 'admin-token-cli-1' } });
@@ -160,6 +172,9 @@ describe('mta-expr serve, get and update', () => {
           '1 | 5 s\n' +
           '  |   ^\n',
       );
+      expect(await greeting()).toBe('mx.serve.test Stalwart ESMTP at your service');
+      expect(client(['update', 'MtaStageConnect', '--field', `smtpGreeting={"else":"system('hostname') + ' updated live'"}`]).code).toBe(0);
+      expect(await greeting()).toBe('mx.serve.test updated live');
       const denied = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'get', 'MtaStageAuth', '--url', url, '--token', 'wrong-token-000'], { encoding: 'utf8' });
       expect(denied.status).toBe(2);
       expect(denied.stderr).toContain('401');
