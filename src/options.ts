@@ -128,8 +128,26 @@ function customFunction(f: CustomFunction): FunctionSpec {
 const defaultFunctions: ReadonlyMap<string, FunctionSpec> = BUILTIN_FUNCTIONS;
 const DEFAULT_SYSTEM_NAMES: ReadonlySet<string> = new Set(SYSTEM_NAMES);
 
+const scopeCache = new Map<string, Scope>();
+const groupOrNone = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string';
+
 /** Resolves options into a scope; invalid options are a TypeError (a mistake of the host's code). */
 export function resolveScope(options: CompileOptions = {}): Scope {
+  // The common case, groups named by string and nothing else, is resolved once per combination.
+  const keys = Object.keys(options);
+  if (keys.every((k) => k === 'variables' || k === 'constants' || k === 'optimize') && groupOrNone(options.variables) && groupOrNone(options.constants)) {
+    const key = `${String(options.variables)}\u0000${String(options.constants)}\u0000${options.optimize !== false}`;
+    let scope = scopeCache.get(key);
+    if (scope === undefined) {
+      scope = buildScope(options);
+      scopeCache.set(key, scope);
+    }
+    return scope;
+  }
+  return buildScope(options);
+}
+
+function buildScope(options: CompileOptions): Scope {
   for (const key of Object.keys(options)) if (!OPTION_KEYS.has(key)) throw new TypeError(`unknown compile option \`${key}\``);
   const v = options.variables;
   const c = options.constants;

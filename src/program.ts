@@ -132,8 +132,9 @@ export class Program {
     };
     if (scope.optimize) trees = optimizeBlock(trees);
     const single = trees.conditions.length === 0 && trees.otherwise !== null && scope.optimize && !this.isAsync && isBooleanValued(trees.otherwise, scope.functions);
-    this.runTest = single ? this.compiler.test(trees.otherwise!) : null;
-    this.run = this.isAsync ? notSync : this.compiler.block(trees.conditions, trees.otherwise);
+    const runTest = single ? this.compiler.test(trees.otherwise!) : null;
+    this.runTest = runTest;
+    this.run = this.isAsync ? notSync : runTest ? (s) => (runTest(s) ? 1 : 0) : this.compiler.block(trees.conditions, trees.otherwise);
   }
 
   private state(vars: Vars, env: Environment | undefined): State {
