@@ -147,29 +147,47 @@ export class Program {
 
   /** Evaluates with the session's variables; `null` when the block is unset. Never throws for a synchronous program. */
   evaluate(vars?: Vars, env?: Environment): HostValue | null {
-    const v = this.evaluateValue(vars, env);
-    return v === undefined ? null : toHost(v);
+    const s = this.acquire(vars, env);
+    const test = this.runTest;
+    let result: HostValue | null;
+    if (test !== null) {
+      result = test(s) ? 1 : 0;
+    } else {
+      const v = this.run(s);
+      result = v === undefined ? null : toHost(v);
+    }
+    this.release(s);
+    return result;
   }
 
   /** The raw language value (floats boxed); `undefined` when unset. */
   evaluateValue(vars?: Vars, env?: Environment): Value | undefined {
-    // One state object is reused between evaluations; a nested evaluation of the same
-    // program (from a host function) finds it taken and makes its own.
-    let s = this.idle;
-    if (s === null) {
-      s = this.state(vars, env);
-    } else {
-      this.idle = null;
-      s.vars = variablesOf(vars);
-      s.env = env !== null && typeof env === 'object' ? env : EMPTY_ENV;
-      if (this.usesCaptures) s.captures.length = 0;
-    }
+    const s = this.acquire(vars, env);
     const test = this.runTest;
     const v = test !== null ? (test(s) ? 1 : 0) : this.run(s);
+    this.release(s);
+    return v;
+  }
+
+  /**
+   * The evaluation state. One object is reused between evaluations; a nested evaluation of
+   * the same program (from a host function) finds it taken and makes its own.
+   */
+  private acquire(vars: Vars, env: Environment | undefined): State {
+    const s = this.idle;
+    if (s === null) return this.state(vars, env);
+    this.idle = null;
+    s.vars = variablesOf(vars);
+    s.env = env !== null && typeof env === 'object' ? env : EMPTY_ENV;
+    if (this.usesCaptures) s.captures.length = 0;
+    return s;
+  }
+
+  /** Gives the state back, holding no reference to the host's objects. */
+  private release(s: State): void {
     s.vars = EMPTY_VARS;
     s.env = EMPTY_ENV;
     this.idle = s;
-    return v;
   }
 
   /** Canonical JSON of the value (constants as {"constant": name}, unset as null). */
