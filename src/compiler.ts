@@ -67,6 +67,12 @@ function fetch(s: State, kind: number, lit: Value, read: Reader, get: Closure): 
   return kind === 0 ? lit : kind === 1 ? fromHost(read(s.vars)) : get(s);
 }
 
+/** One `+` of a sum: a non-empty string absorbs strings and integers directly (JS prints integers as the language does). */
+function sumStep(acc: Value, x: Value): Value {
+  if (typeof acc === 'string' && acc.length !== 0 && (typeof x === 'string' || (typeof x === 'number' && x < INT_MAX))) return acc + x;
+  return add(acc, x);
+}
+
 /** The operand as the host gave it when it is a variable (JS numbers and strings are compared directly). */
 function fetchLoose(s: State, kind: number, lit: Value, read: Reader, get: Closure): unknown {
   return kind === 0 ? lit : kind === 1 ? read(s.vars) : get(s);
@@ -326,6 +332,21 @@ export class Compiler {
   /** `a + b + …` left to right, with a fast path while the sum is a non-empty string. */
   private sum(nodes: Node[]): Closure {
     const sources = nodes.map((n) => this.source(n));
+    const [a, b, c, d] = sources as [Source, Source, Source?, Source?];
+    const ka = a.kind, la = a.lit, ra = a.read, ga = a.get;
+    const kb = b.kind, lb = b.lit, rb = b.read, gb = b.get;
+    // Short sums (the usual `'prefix' + x + '-' + y`) are unrolled.
+    if (sources.length === 2) return (s) => add(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb));
+    if (sources.length === 3) {
+      const kc = c!.kind, lc = c!.lit, rc = c!.read, gc = c!.get;
+      return (s) => sumStep(sumStep(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb)), fetch(s, kc, lc, rc, gc));
+    }
+    if (sources.length === 4) {
+      const kc = c!.kind, lc = c!.lit, rc = c!.read, gc = c!.get;
+      const kd = d!.kind, ld = d!.lit, rd = d!.read, gd = d!.get;
+      return (s) =>
+        sumStep(sumStep(sumStep(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb)), fetch(s, kc, lc, rc, gc)), fetch(s, kd, ld, rd, gd));
+    }
     const kinds = sources.map((x) => x.kind);
     const lits = sources.map((x) => x.lit);
     const reads = sources.map((x) => x.read);
@@ -333,17 +354,7 @@ export class Compiler {
     const n = nodes.length;
     return (s) => {
       let acc = fetch(s, kinds[0]!, lits[0]!, reads[0]!, gets[0]!);
-      for (let i = 1; i < n; i++) {
-        const x = fetch(s, kinds[i]!, lits[i]!, reads[i]!, gets[i]!);
-        if (typeof acc === 'string' && acc.length !== 0) {
-          // A non-empty string absorbs strings and integers (JS prints integers as the language does).
-          if (typeof x === 'string' || (typeof x === 'number' && x < INT_MAX)) {
-            acc += x;
-            continue;
-          }
-        }
-        acc = add(acc, x);
-      }
+      for (let i = 1; i < n; i++) acc = sumStep(acc, fetch(s, kinds[i]!, lits[i]!, reads[i]!, gets[i]!));
       return acc;
     };
   }
@@ -524,6 +535,12 @@ export class Compiler {
       const when = whens[0]!;
       const [k, l, r, g] = [kinds[0]!, lits[0]!, reads[0]!, gets[0]!];
       return (s) => (when(s) ? fetch(s, k, l, r, g) : other(s));
+    }
+    if (n === 2) {
+      const [w0, w1] = whens as [Test, Test];
+      const [k0, l0, r0, g0] = [kinds[0]!, lits[0]!, reads[0]!, gets[0]!];
+      const [k1, l1, r1, g1] = [kinds[1]!, lits[1]!, reads[1]!, gets[1]!];
+      return (s) => (w0(s) ? fetch(s, k0, l0, r0, g0) : w1(s) ? fetch(s, k1, l1, r1, g1) : other(s));
     }
     return (s) => {
       for (let i = 0; i < n; i++) if (whens[i]!(s)) return fetch(s, kinds[i]!, lits[i]!, reads[i]!, gets[i]!);
