@@ -97,6 +97,26 @@ describe('SMTP server with the default policy', () => {
     mx.close();
   });
 
+  it('applies the EHLO stage to HELO too', async () => {
+    const sub = await session(s.submission);
+    expect((await sub.command('HELO client.test')).code).toBe(250);
+    expect((await sub.command('MAIL FROM:<jane@example.org>')).code).toBe(530);
+    sub.close();
+    const mx = await session(s.smtp);
+    expect((await mx.command('HELO client.test')).code).toBe(250);
+    expect((await mx.command('MAIL FROM:<anyone@example.net>')).code).toBe(250);
+    mx.close();
+  });
+
+  it('refuses AUTH with a mechanism that is not offered, and a second AUTH after success', async () => {
+    const c = await session(s.submission);
+    await c.command('EHLO client.test');
+    expect((await c.command(`AUTH PLAIN ${b64('\0jane@example.org\0secret')}`)).code).toBe(504);
+    expect((await c.command(`AUTH OAUTHBEARER ${b64('n,a=jane@example.org,\x01auth=Bearer t0k3n\x01\x01')}`)).code).toBe(235);
+    expect((await c.command(`AUTH OAUTHBEARER ${b64('n,a=jane@example.org,\x01auth=Bearer t0k3n\x01\x01')}`)).code).toBe(503);
+    c.close();
+  });
+
   it('accepts AUTH PLAIN over TLS and checks the sender against the user', async () => {
     const c = await session(s.submission, true);
     await c.command('EHLO client.test');
