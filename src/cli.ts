@@ -12,7 +12,7 @@ import { CompileError, EvaluationError } from './errors.js';
 import { MemoryLookups, type MemoryLookupsInit } from './lookups.js';
 import type { CompileOptions, Environment } from './options.js';
 import { compile, type Explanation, type Program } from './program.js';
-import { toJsonValue } from './values.js';
+import { isObject, toJsonValue } from './values.js';
 
 const USAGE = `Usage:
   mta-expr eval    EXPR | --block JSON | --file F  [options]   print the value as JSON
@@ -64,10 +64,6 @@ function parseJson(text: string, what: string): unknown {
   } catch (e) {
     throw new UsageError(`${what} is not valid JSON: ${(e as Error).message}`);
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
 function groupOption(v: unknown, what: string): string | string[] | undefined {

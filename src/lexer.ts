@@ -118,6 +118,8 @@ const lexer = new Lexer(allTokens, {
 export const INTEGER_LITERAL = /^[0-9]+$/;
 export const FLOAT_LITERAL = /^(?:[0-9]+\.[0-9]*|\.[0-9]+)$/;
 export const DURATION_LITERAL = /^([0-9]+)(ms|s|m|h|d)$/i;
+/** Milliseconds per duration unit. */
+export const DURATION_UNITS: Readonly<Record<string, number>> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 function describeChar(source: string, offset: number): string {
   const cp = source.codePointAt(offset)!;

@@ -21,6 +21,7 @@ import {
   Caret,
   Comma,
   DURATION_LITERAL,
+  DURATION_UNITS,
   EqualityOp,
   FLOAT_LITERAL,
   Global,
@@ -80,8 +81,6 @@ const BINARY_OPERATORS: Record<string, BinaryOperator> = {
   '*': '*',
   '/': '/',
 };
-
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 function describeToken(token: IToken): string {
   if (token.tokenType === EOF) return 'the end of the expression';

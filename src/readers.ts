@@ -3,12 +3,10 @@
  * field. A value that cannot be read as the type gives `undefined` (no value): the host
  * then uses its fallback.
  */
-import { DURATION_LITERAL } from './lexer.js';
+import { DURATION_LITERAL, DURATION_UNITS } from './lexer.js';
 import { Constant, INT_MAX, INT_MIN, type HostValue } from './values.js';
 
 type Input = HostValue | null | undefined;
-
-const DURATION_UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** Truthiness (§4.2); no value only when the block is unset. */
 export function asBoolean(v: Input): boolean | undefined {

@@ -292,6 +292,11 @@ export function indexValue(target: Value, index: Value): Value {
   return '';
 }
 
+/** A plain JSON-style object (not null, not an array). */
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
 // ---------------------------------------------------------------------------
 // Host values (§4.1) and values for the host
 

@@ -7,6 +7,7 @@
  */
 import type { BlockInput } from '../block.js';
 import { SCHEMA } from '../config/schema.js';
+import { isObject } from '../values.js';
 import type { LiveConfig } from './live-config.js';
 
 export const CORE = 'urn:ietf:params:jmap:core';
@@ -27,7 +28,6 @@ function problem(type: string, detail: string, extra: Record<string, unknown> = 
 type Invocation = [string, Record<string, unknown>, string];
 type MethodError = { type: string; description?: string };
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 class ArgumentError extends Error {}
 

@@ -15,6 +15,7 @@ import type { SmtpUser } from '../smtp/server.js';
 import { ConfigError, ConfigObject } from './object.js';
 import type { PolicyConfig } from './policy.js';
 import { SCHEMA } from './schema.js';
+import { isObject } from '../values.js';
 
 export interface ServerConfig {
   objects: PolicyConfig;
@@ -26,7 +27,6 @@ export interface ServerConfig {
   tls?: { key: string; cert: string };
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Builds the configuration from parsed JSON; throws ConfigError naming the faulty part. */
 export function serverConfig(json: unknown, baseDir = '.'): ServerConfig {
