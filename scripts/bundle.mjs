@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+/**
+ * Bundles the command line into dist/cli.js (run after tsc by `npm run build`).
+ *
+ * The language and its libraries are bundled into one file, so a command such as `eval`
+ * starts without resolving hundreds of modules; each command's own code is a chunk loaded
+ * only when that command runs, and the host-only packages (the SMTP stack and others) stay
+ * in node_modules, imported by those chunks alone.
+ */
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+/** Packages bundled into the CLI: the language's. Every other dependency is loaded from node_modules. */
+const BUNDLED = new Set(['chevrotain', 're2js', 'ipaddr.js', 'fastest-levenshtein', '@noble/hashes']);
+const external = Object.keys(pkg.dependencies ?? {}).filter((name) => !BUNDLED.has(name));
+
+await build({
+  absWorkingDir: root,
+  entryPoints: { cli: 'src/hosts/cli/bin.ts' },
+  outdir: 'dist',
+  chunkNames: 'cli-chunks/[name]-[hash]',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  external: external.flatMap((name) => [name, `${name}/*`]),
+  sourcemap: true,
+  legalComments: 'eof',
+  logLevel: 'warning',
+});

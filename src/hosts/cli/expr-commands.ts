@@ -1,0 +1,166 @@
+/**
+ * `eval`, `check` and `explain`: one expression or block from the command line, or one JSON
+ * case per stdin line with `--jsonl`.
+ */
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import {
+  compile,
+  CompileError,
+  EvaluationError,
+  toJsonValue,
+  type BlockInput,
+  type CompileOptions,
+  type Environment,
+  type Explanation,
+  type Program,
+} from '../../language/index.js';
+import { isObject, parseJson } from '../json.js';
+import { MemoryLookups, type MemoryLookupsInit } from '../lookups/memory.js';
+import { CommandError } from './io.js';
+import { UsageError, type CommandArgs } from './usage.js';
+
+/** One case: what to compile, in which context, and what to evaluate it with. */
+interface Case {
+  expr?: unknown;
+  block?: unknown;
+  variables?: unknown;
+  constants?: unknown;
+  vars?: unknown;
+  env?: unknown;
+  globals?: unknown;
+}
+
+function json(text: string, what: string): unknown {
+  try {
+    return parseJson(text, what);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+}
+
+function groupOption(v: unknown, what: string): string | string[] | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  if (typeof v !== 'string') throw new UsageError(`${what} must be a group name or a list of names`);
+  return v.includes(',') ? v.split(',').map((s) => s.trim()).filter(Boolean) : v;
+}
+
+function environment(env: unknown, globals?: unknown): Environment {
+  if (env !== undefined && env !== null && !isObject(env)) throw new UsageError('env must be a JSON object');
+  const e = (env ?? {}) as Record<string, unknown>;
+  const out: Environment = {};
+  if (isObject(e.system)) out.system = e.system;
+  const g = globals ?? e.globals;
+  if (isObject(g)) out.globals = g;
+  if (isObject(e.metrics)) out.metrics = e.metrics as Record<string, number>;
+  out.lookups = new MemoryLookups(isObject(e.lookups) ? (e.lookups as MemoryLookupsInit) : {});
+  return out;
+}
+
+function compileCase(c: Case, optimize: boolean): Program {
+  const options: CompileOptions = { optimize };
+  const variables = groupOption(c.variables, 'variables');
+  const constants = groupOption(c.constants, 'constants');
+  if (variables !== undefined) options.variables = variables;
+  if (constants !== undefined) options.constants = constants;
+  let input: string | BlockInput;
+  if (typeof c.expr === 'string') input = c.expr;
+  else if (isObject(c.block)) input = c.block as BlockInput;
+  else throw new UsageError('a case needs "expr" (a string) or "block" (an object)');
+  try {
+    return compile(input, options);
+  } catch (e) {
+    if (e instanceof TypeError) throw new UsageError(e.message);
+    throw e;
+  }
+}
+
+async function evaluateCase(program: Program, c: Case): Promise<unknown> {
+  if (c.vars !== undefined && c.vars !== null && !isObject(c.vars)) throw new UsageError('vars must be a JSON object');
+  return toJsonValue(await program.evaluateValueAsync((c.vars ?? {}) as Record<string, unknown>, environment(c.env, c.globals)));
+}
+
+function errorJson(e: unknown): Record<string, unknown> {
+  if (e instanceof CompileError) return e.toJSON();
+  if (e instanceof EvaluationError) return { code: 'evaluation', message: e.message, function: e.functionName };
+  if (e instanceof UsageError) return { code: 'invalid-input', message: e.message };
+  return { code: 'internal', message: e instanceof Error ? e.message : String(e) };
+}
+
+/** JSON lines: one case per input line, one answer per output line, in order. */
+async function jsonl(mode: 'eval' | 'check', optimize: boolean, { io }: CommandArgs): Promise<number> {
+  const lines = createInterface({ input: io.stdin, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    let answer: Record<string, unknown>;
+    try {
+      const c = json(line, 'input line');
+      if (!isObject(c)) throw new UsageError('input line must be a JSON object');
+      const program = compileCase(c as Case, optimize);
+      answer = mode === 'check' ? { ok: true } : { value: await evaluateCase(program, c as Case) };
+    } catch (e) {
+      answer = { error: errorJson(e) };
+    }
+    io.stdout.write(JSON.stringify(answer) + '\n');
+  }
+  return 0;
+}
+
+export function formatExplanation(x: Explanation): string {
+  const out: string[] = [];
+  for (const c of x.conditions) {
+    out.push(`if #${c.condition}   ${c.source}`);
+    out.push(`        = ${JSON.stringify(c.value)}  (${c.matched ? 'true' : 'false'})`);
+    if (c.captures.length > 0) out.push(`        captures: ${c.captures.map((v, i) => `$${i}=${JSON.stringify(v)}`).join(' ')}`);
+  }
+  if (x.taken === null) out.push('no condition matched and the block is unset: no value');
+  else if (x.taken.kind === 'then') out.push(`then #${x.taken.condition} ${x.taken.source}`);
+  else out.push(`${x.conditions.length > 0 ? 'no condition matched: ' : ''}else   ${x.taken.source}`);
+  out.push(`value   ${JSON.stringify(x.value)}`);
+  return out.join('\n');
+}
+
+function readSource(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CommandError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+  }
+}
+
+/** `eval`, `check` and `explain`. */
+export async function evalCommand(mode: 'eval' | 'check' | 'explain', args: CommandArgs): Promise<number> {
+  const { values, positionals, io } = args;
+  const optimize = !values['no-optimize'];
+  if (values.jsonl) {
+    if (positionals.length > 0 || values.block !== undefined || values.file !== undefined) throw new UsageError('--jsonl reads its cases from stdin: give no EXPR, --block or --file', mode);
+    return jsonl(mode as 'eval' | 'check', optimize, args);
+  }
+  const c: Case = { variables: values.variables, constants: values.constants };
+  const sources = [positionals.length > 0, values.block !== undefined, values.file !== undefined].filter(Boolean).length;
+  if (sources !== 1) throw new UsageError('give exactly one of EXPR, --block JSON or --file FILE', mode);
+  if (positionals.length === 1) c.expr = positionals[0];
+  if (typeof values.block === 'string') c.block = json(values.block, '--block');
+  if (typeof values.file === 'string') {
+    const text = readSource(values.file);
+    const trimmed = text.trim();
+    if (trimmed.startsWith('{')) c.block = json(trimmed, values.file);
+    else c.expr = text.replace(/\r?\n$/, '');
+  }
+  if (typeof values.vars === 'string') c.vars = json(values.vars, '--vars');
+  if (typeof values.env === 'string') c.env = json(values.env, '--env');
+  const program = compileCase(c, optimize);
+  if (mode === 'check') {
+    io.stdout.write(`ok${program.isAsync ? ' (calls host lookups: evaluate asynchronously)' : ''}\n`);
+    return 0;
+  }
+  if (mode === 'explain') {
+    if (c.vars !== undefined && c.vars !== null && !isObject(c.vars)) throw new UsageError('vars must be a JSON object');
+    const x = await program.explain((c.vars ?? {}) as Record<string, unknown>, environment(c.env));
+    io.stdout.write((values.json ? JSON.stringify(x, null, 2) : formatExplanation(x)) + '\n');
+    return 0;
+  }
+  io.stdout.write(JSON.stringify(await evaluateCase(program, c)) + '\n');
+  return 0;
+}

@@ -1,0 +1,146 @@
+/**
+ * The long-running commands: `smtp` (the SMTP server on the configuration file) and
+ * `serve` (the management API on a data directory, and with `--smtp` the SMTP server on
+ * the live configuration). Both run until SIGINT or SIGTERM.
+ */
+import { once } from 'node:events';
+import { createApiServer } from '../api/http.js';
+import { PERMISSIONS, TokenTable, type TokenEntry } from '../api/tokens.js';
+import { LiveConfig, type ConfigObjects } from '../config/live.js';
+import { FileStore } from '../config/store.js';
+import { SessionPolicy } from '../smtp/policy.js';
+import { PolicySmtpServer } from '../smtp/server.js';
+import { selfSignedCertificate } from '../smtp/tls.js';
+import { CommandError, type Io } from './io.js';
+import { loadServerConfig, serverConfig, type ServerConfig } from './server-config.js';
+import { UsageError, type CommandArgs, type FlagValues } from './usage.js';
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+function port(text: string | undefined, fallback: number, flag: string, command: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^[0-9]+$/.test(text) || n > 65535) throw new UsageError(`${flag} must be a port number (0 to 65535), not \`${text}\``, command);
+  return n;
+}
+
+function readConfig(values: FlagValues): ServerConfig {
+  const file = str(values.config);
+  return file ? loadServerConfig(file) : serverConfig({});
+}
+
+const untilSignal = (): Promise<void> =>
+  new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+
+/** Binds a server or fails with one line naming the address (busy, privileged). */
+function listenFailure(e: unknown, what: string): never {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'EADDRINUSE' ? 'the address is in use' : code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : (e as Error).message;
+  throw new CommandError(`cannot listen on ${what}: ${why}`);
+}
+
+/** Starts the SMTP server on a configuration provider; resolves with the running server. */
+async function startSmtp(values: FlagValues, config: ServerConfig, objects: () => ConfigObjects, io: Io, command: string): Promise<PolicySmtpServer> {
+  const hostname = str(values.hostname) ?? 'localhost';
+  const tls = config.tls ?? (await selfSignedCertificate(hostname));
+  const domain = hostname.includes('.') ? hostname.slice(hostname.indexOf('.') + 1) : hostname;
+  const policy = new SessionPolicy(objects, {
+    env: { system: { hostname, domain } },
+    onError: (e) => io.stderr.write(`policy: ${e.object}.${e.field}: ${e.cause instanceof Error ? e.cause.message : String(e.cause)}\n`),
+  });
+  const host = str(values.host) ?? '127.0.0.1';
+  const smtpPort = port(str(values['smtp-port']), 2525, '--smtp-port', command);
+  const submissionPort = port(str(values['submission-port']), 2587, '--submission-port', command);
+  const server = new PolicySmtpServer({
+    policy,
+    host,
+    tls,
+    users: config.users,
+    verbose: values.verbose === true,
+    listeners: [
+      { name: 'smtp', port: smtpPort, presentPort: 25 },
+      { name: 'submission', port: submissionPort, presentPort: 587 },
+    ],
+    onMessage: (m) =>
+      io.stdout.write(`message via ${m.listener} from <${m.from}> to ${m.to.map((t) => `<${t}>`).join(', ')}${m.user ? ` (user ${m.user})` : ''}: ${m.data.length} bytes\n`),
+  });
+  let ports: Record<string, number>;
+  try {
+    ports = await server.start();
+  } catch (e) {
+    await server.stop();
+    listenFailure(e, `${host} (ports ${smtpPort}, ${submissionPort})`);
+  }
+  io.stdout.write(
+    `mta-expr SMTP server ${hostname}: smtp on ${host}:${ports.smtp} (local_port 25), submission on ${host}:${ports.submission} (local_port 587); STARTTLS on both${config.tls ? '' : ' (self-signed certificate)'}\n`,
+  );
+  return server;
+}
+
+/** `mta-expr smtp`. */
+export async function smtpCommand({ values, io }: CommandArgs): Promise<number> {
+  const config = readConfig(values);
+  const server = await startSmtp(values, config, () => config.objects, io, 'smtp');
+  await untilSignal();
+  await server.stop();
+  return 0;
+}
+
+function listenAddress(text: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
+  if (!m) throw new UsageError(`--listen must be HOST:PORT, not \`${text}\``, 'serve');
+  return { host: m[1] ?? m[2]!, port: port(m[3], 8080, '--listen', 'serve') };
+}
+
+const SMTP_ONLY = ['hostname', 'smtp-port', 'submission-port', 'host', 'verbose'];
+
+/** `mta-expr serve`. */
+export async function serveCommand({ values, io }: CommandArgs): Promise<number> {
+  const data = str(values.data);
+  if (!data) throw new UsageError('serve needs --data DIR (where the configuration is kept)', 'serve');
+  if (!values.smtp) {
+    const stray = SMTP_ONLY.filter((f) => values[f] !== undefined);
+    if (stray.length > 0) throw new UsageError(`${stray.map((f) => `--${f}`).join(', ')} go${stray.length === 1 ? 'es' : ''} with --smtp`, 'serve');
+  }
+  const { host, port: apiPort } = listenAddress(str(values.listen) ?? '127.0.0.1:8080');
+  const config = readConfig(values);
+  const entries: TokenEntry[] = [...config.tokens];
+  const admin = io.env.MTA_EXPR_ADMIN_TOKEN;
+  if (admin) entries.push({ token: admin, permissions: PERMISSIONS });
+  let tokens: TokenTable;
+  try {
+    tokens = new TokenTable(entries);
+  } catch (e) {
+    throw new CommandError((e as Error).message);
+  }
+  if (entries.length === 0) io.stderr.write('warning: no tokens (set MTA_EXPR_ADMIN_TOKEN or list tokens in --config): every request gets 401\n');
+  let live: LiveConfig;
+  try {
+    live = await LiveConfig.open(new FileStore(data), config.overrides);
+  } catch (e) {
+    throw new CommandError(`cannot open the configuration in ${data}: ${(e as Error).message}`);
+  }
+  const api = createApiServer({ live, tokens });
+  try {
+    api.listen(apiPort, host);
+    await once(api, 'listening');
+  } catch (e) {
+    listenFailure(e, `${host}:${apiPort}`);
+  }
+  const bound = (api.address() as { port: number }).port;
+  io.stdout.write(`mta-expr management API on http://${host.includes(':') ? `[${host}]` : host}:${bound}/api (configuration in ${data}, state ${live.state})\n`);
+  let smtp: PolicySmtpServer | null = null;
+  try {
+    smtp = values.smtp ? await startSmtp(values, config, () => live.objects(), io, 'serve') : null;
+  } catch (e) {
+    api.close();
+    throw e;
+  }
+  await untilSignal();
+  await smtp?.stop();
+  await new Promise<void>((resolve) => api.close(() => resolve()));
+  return 0;
+}

@@ -1,0 +1,80 @@
+/**
+ * The server configuration file (JSON): object field overrides, test users and TLS files.
+ *
+ *   { "MtaStageAuth": { "saslMechanisms": { "match": [...], "else": "false" } },
+ *     "MtaStageConnect": { "smtpGreeting": { "else": "'hello'" } },
+ *     "users": [{ "username": "jane@example.org", "password": "secret", "tokens": ["t0k3n"] }],
+ *     "tls": { "key": "key.pem", "cert": "cert.pem" },
+ *     "tokens": [{ "token": "…", "permissions": ["sysMtaStageAuthGet"] }] }
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { BlockInput } from '../../language/index.js';
+import type { TokenEntry } from '../api/tokens.js';
+import { buildObjects, type ConfigObjects } from '../config/live.js';
+import { ConfigError } from '../config/object.js';
+import { objectSchema, SCHEMA, type Schema } from '../config/schema.js';
+import { hasOwn, isObject } from '../json.js';
+import type { SmtpUser } from '../smtp/server.js';
+
+export interface ServerConfig {
+  /** Every object of the schema, compiled with the file's overrides. */
+  objects: ConfigObjects;
+  /** The field overrides as written (they seed the management API's store). */
+  overrides: Record<string, Record<string, BlockInput>>;
+  /** Management API tokens and their permissions. */
+  tokens: TokenEntry[];
+  users: SmtpUser[];
+  tls?: { key: string; cert: string };
+}
+
+
+const SERVER_KEYS = ['users', 'tls', 'tokens'];
+
+/** Builds the configuration from parsed JSON; throws ConfigError naming the faulty part. */
+export function serverConfig(json: unknown, baseDir = '.', schema: Schema = SCHEMA): ServerConfig {
+  if (!isObject(json)) throw new ConfigError('config', '*', 'the configuration must be a JSON object');
+  for (const key of Object.keys(json)) {
+    if (!SERVER_KEYS.includes(key) && objectSchema(schema, key) === undefined) {
+      throw new ConfigError('config', key, `unknown configuration key (expected ${[...SERVER_KEYS, ...Object.keys(schema)].join(', ')})`);
+    }
+  }
+  const overrides: Record<string, Record<string, BlockInput>> = {};
+  for (const name of Object.keys(schema)) {
+    const values = hasOwn(json, name) ? json[name] : {};
+    if (!isObject(values)) throw new ConfigError(name, '*', 'must be an object of field blocks');
+    overrides[name] = values as Record<string, BlockInput>;
+  }
+  const users = (json.users ?? []) as unknown;
+  if (!Array.isArray(users) || !users.every((u) => isObject(u) && typeof u.username === 'string' && typeof u.password === 'string')) {
+    throw new ConfigError('config', 'users', 'users must be a list of {username, password, addresses?, tokens?}');
+  }
+  let tls: ServerConfig['tls'];
+  if (json.tls !== undefined) {
+    const t = json.tls;
+    if (!isObject(t) || typeof t.key !== 'string' || typeof t.cert !== 'string') throw new ConfigError('config', 'tls', 'tls must be {key, cert} file paths');
+    const pem = (file: string): string => {
+      try {
+        return readFileSync(resolve(baseDir, file), 'utf8');
+      } catch (e) {
+        throw new ConfigError('config', 'tls', `cannot read ${resolve(baseDir, file)}: ${(e as Error).message}`);
+      }
+    };
+    tls = { key: pem(t.key), cert: pem(t.cert) };
+  }
+  const tokens = (json.tokens ?? []) as unknown;
+  if (!Array.isArray(tokens) || !tokens.every((t) => isObject(t) && typeof t.token === 'string' && Array.isArray(t.permissions))) {
+    throw new ConfigError('config', 'tokens', 'tokens must be a list of {token, permissions}');
+  }
+  return { objects: buildObjects(overrides, schema), overrides, tokens: tokens as TokenEntry[], users: users as SmtpUser[], tls };
+}
+
+export function loadServerConfig(path: string, schema: Schema = SCHEMA): ServerConfig {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new ConfigError('config', path, `cannot read: ${(e as Error).message}`);
+  }
+  return serverConfig(json, dirname(path), schema);
+}

@@ -1,0 +1,158 @@
+/**
+ * The command table: every command with its synopsis, its own flags and the module that
+ * runs it (imported only when the command runs, so `eval` never loads the servers). The
+ * usage text is made from this table.
+ */
+import type { Io } from './io.js';
+
+/** A mistake in how the command was called: the usage is printed and the exit code is 2. */
+export class UsageError extends Error {
+  constructor(
+    message: string,
+    /** The command whose usage to print (absent: the general usage). */
+    readonly command?: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface Flag {
+  type: 'string' | 'boolean';
+  multiple?: boolean;
+  /** The value's placeholder in the usage (`JSON`, `FILE`, …). */
+  value?: string;
+  description: string;
+}
+
+export type FlagValues = Record<string, string | boolean | string[] | undefined>;
+
+export interface CommandArgs {
+  values: FlagValues;
+  positionals: string[];
+  io: Io;
+}
+
+export interface Command {
+  name: string;
+  /** Positional words after the command, as shown in the usage (each in its own words). */
+  operands: string;
+  summary: string;
+  /** How many positional words the command takes. */
+  positionals: { min: number; max: number };
+  flags: Readonly<Record<string, Flag>>;
+  /** Loads the command's module and runs it; resolves with the exit code. */
+  run(args: CommandArgs): Promise<number>;
+}
+
+const EXPRESSION_FLAGS: Readonly<Record<string, Flag>> = {
+  variables: { type: 'string', value: 'GROUP', description: 'the variable group (MtaEhloVariable, …) or comma-separated names' },
+  constants: { type: 'string', value: 'GROUP', description: 'the constant group (MtaAuthTypeConstant, …) or comma-separated names' },
+  vars: { type: 'string', value: 'JSON', description: "the session's variables, e.g. '{\"local_port\": 587, \"is_tls\": true}'" },
+  env: { type: 'string', value: 'JSON', description: 'host environment: {"system": {…}, "globals": {…}, "metrics": {…}, "lookups": {…}}' },
+  block: { type: 'string', value: 'JSON', description: 'an if/then/else block: {"match": [{"if": …, "then": …}], "else": …}' },
+  file: { type: 'string', value: 'FILE', description: 'a file holding a block (JSON) or an expression (text)' },
+  'no-optimize': { type: 'boolean', description: 'compile without the optimiser passes' },
+};
+
+const SMTP_FLAGS: Readonly<Record<string, Flag>> = {
+  hostname: { type: 'string', value: 'NAME', description: "the server's hostname: system('hostname') and the certificate (default localhost)" },
+  'smtp-port': { type: 'string', value: 'PORT', description: 'port of the smtp listener, seen by expressions as local_port 25 (default 2525; 0: any free port)' },
+  'submission-port': { type: 'string', value: 'PORT', description: 'port of the submission listener, seen as local_port 587 (default 2587)' },
+  host: { type: 'string', value: 'ADDR', description: 'address the listeners bind (default 127.0.0.1)' },
+  config: { type: 'string', value: 'FILE', description: 'server configuration file (JSON): field overrides, users, tls, tokens' },
+  verbose: { type: 'boolean', description: 'log the SMTP traffic' },
+};
+
+const CLIENT_FLAGS: Readonly<Record<string, Flag>> = {
+  url: { type: 'string', value: 'URL', description: 'the management API (default $MTA_EXPR_URL or http://127.0.0.1:8080)' },
+  token: { type: 'string', value: 'TOKEN', description: 'bearer token (default $MTA_EXPR_TOKEN)' },
+};
+
+const expr = () => import('./expr-commands.js');
+const servers = () => import('./server-commands.js');
+const clients = () => import('./client-commands.js');
+
+const SOURCE = { min: 0, max: 1 };
+
+export const COMMANDS: readonly Command[] = [
+  {
+    name: 'eval',
+    operands: 'EXPR | --block JSON | --file FILE | --jsonl',
+    summary: 'print the value as JSON',
+    positionals: SOURCE,
+    flags: { ...EXPRESSION_FLAGS, jsonl: { type: 'boolean', description: 'one JSON case per stdin line, one answer per stdout line' } },
+    run: async (a) => (await expr()).evalCommand('eval', a),
+  },
+  {
+    name: 'check',
+    operands: 'EXPR | --block JSON | --file FILE | --jsonl',
+    summary: 'compile only; exit 1 with the error on failure',
+    positionals: SOURCE,
+    flags: { ...EXPRESSION_FLAGS, jsonl: { type: 'boolean', description: 'one JSON case per stdin line, one answer per stdout line' } },
+    run: async (a) => (await expr()).evalCommand('check', a),
+  },
+  {
+    name: 'explain',
+    operands: 'EXPR | --block JSON | --file FILE',
+    summary: 'each condition, the branch taken, the captures and the value',
+    positionals: SOURCE,
+    flags: { ...EXPRESSION_FLAGS, json: { type: 'boolean', description: 'print the explanation as JSON' } },
+    run: async (a) => (await expr()).evalCommand('explain', a),
+  },
+  {
+    name: 'smtp',
+    operands: '',
+    summary: 'an SMTP server applying the session policy of the configuration file',
+    positionals: { min: 0, max: 0 },
+    flags: SMTP_FLAGS,
+    run: async (a) => (await servers()).smtpCommand(a),
+  },
+  {
+    name: 'serve',
+    operands: '--data DIR',
+    summary: 'the management API on a data directory (with --smtp, the SMTP server on the live configuration)',
+    positionals: { min: 0, max: 0 },
+    flags: {
+      data: { type: 'string', value: 'DIR', description: 'where the configuration is stored (required)' },
+      listen: { type: 'string', value: 'HOST:PORT', description: 'address of the API (default 127.0.0.1:8080; port 0: any free port)' },
+      smtp: { type: 'boolean', description: 'also run the SMTP server (the smtp flags apply)' },
+      ...SMTP_FLAGS,
+    },
+    run: async (a) => (await servers()).serveCommand(a),
+  },
+  {
+    name: 'get',
+    operands: 'OBJECT',
+    summary: 'read an object through the management API',
+    positionals: { min: 1, max: 1 },
+    flags: CLIENT_FLAGS,
+    run: async (a) => (await clients()).getCommand(a),
+  },
+  {
+    name: 'update',
+    operands: 'OBJECT --field NAME=BLOCK',
+    summary: 'change fields through the management API (BLOCK is JSON; null restores the default)',
+    positionals: { min: 1, max: 1 },
+    flags: { ...CLIENT_FLAGS, field: { type: 'string', multiple: true, value: 'NAME=BLOCK', description: 'a field and its new block (repeat for more fields)' } },
+    run: async (a) => (await clients()).updateCommand(a),
+  },
+];
+
+export function findCommand(name: string): Command | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}
+
+/** The general usage: one line per command. */
+export function usage(): string {
+  const width = Math.max(...COMMANDS.map((c) => `${c.name} ${c.operands}`.length));
+  const lines = COMMANDS.map((c) => `  mta-expr ${`${c.name} ${c.operands}`.padEnd(width)}  ${c.summary}`);
+  return `Usage:\n${lines.join('\n')}\n  mta-expr --version\n\nRun \`mta-expr COMMAND --help\` for the flags of a command.\n`;
+}
+
+/** The usage of one command, with its flags. */
+export function commandUsage(command: Command): string {
+  const flags = Object.entries(command.flags).map(([name, f]) => [`--${name}${f.value ? ' ' + f.value : ''}`, f.description + (f.multiple ? ' (repeatable)' : '')] as const);
+  const width = Math.max(0, ...flags.map(([f]) => f.length));
+  const list = flags.map(([f, d]) => `  ${f.padEnd(width)}  ${d}`).join('\n');
+  return `Usage: mta-expr ${command.name}${command.operands ? ' ' + command.operands : ''}${flags.length ? ' [flags]' : ''}\n  ${command.summary}\n${flags.length ? `\nFlags:\n${list}\n` : ''}`;
+}

@@ -1,0 +1,173 @@
+/**
+ * Configuration objects compiled from the schema: each field's block compiled in its
+ * context, and read as the field's type (SPEC §11, §13). A value that cannot be read as the
+ * type, or an evaluation that fails, is *no value*: it is reported to the error hook with
+ * the object, the field and the cause, and the field's default is used instead (then the
+ * schema's fallback).
+ */
+import {
+  compile,
+  CompileError,
+  CONSTANT_GROUPS,
+  readAs,
+  type BlockInput,
+  type Environment,
+  type HostValue,
+  type Program,
+  type TypedValue,
+} from '../../language/index.js';
+import { hasOwn } from '../json.js';
+import { fieldSchema, objectSchema, SCHEMA, type FieldSchema, type FieldType, type ObjectSchema, type Schema } from './schema.js';
+
+export interface FieldError {
+  object: string;
+  field: string;
+  /** What went wrong: an EvaluationError, or a description (wrong type, refused value). */
+  cause: unknown;
+}
+
+export type ErrorHook = (error: FieldError) => void;
+
+/** The typed value of each field type. */
+export type FieldValue = TypedValue;
+
+/** An invalid field value: which object and field, and the positioned compile error. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly object: string,
+    readonly field: string,
+    override readonly cause: CompileError | string,
+  ) {
+    super(`${object}.${field}: ${typeof cause === 'string' ? cause : cause.message}`);
+  }
+
+  /** The error as the CLI prints it: the object and field, then the caret snippet. */
+  render(): string {
+    return `${this.object}.${this.field}: ${typeof this.cause === 'string' ? this.cause : this.cause.render()}`;
+  }
+}
+
+interface CompiledField {
+  schema: FieldSchema;
+  /** The configured block, or the default. */
+  block: BlockInput;
+  isDefault: boolean;
+  program: Program;
+  fallback: Program;
+}
+
+/** Compiled defaults, once per process and field. */
+const defaults = new WeakMap<FieldSchema, Program>();
+
+function defaultProgram(object: string, field: string, schema: FieldSchema): Program {
+  let p = defaults.get(schema);
+  if (p === undefined) {
+    p = compileField(object, field, schema, schema.default);
+    defaults.set(schema, p);
+  }
+  return p;
+}
+
+/** Compiles a block for a field, in the field's context; throws ConfigError. */
+export function compileField(object: string, field: string, schema: FieldSchema, block: BlockInput): Program {
+  try {
+    return compile(block, { variables: schema.variables, constants: schema.constants });
+  } catch (e) {
+    if (e instanceof CompileError) throw new ConfigError(object, field, e);
+    throw e;
+  }
+}
+
+/** Why a value is refused for a field, or null when it is acceptable. */
+function refusal(schema: FieldSchema, v: unknown): string | null {
+  if (schema.smtpLine && typeof v === 'string' && /[\r\n]/.test(v)) return 'contains CR or LF, which would break the SMTP protocol';
+  return null;
+}
+
+/** One configuration object with its fields compiled: typed evaluation with defaults. */
+export class ConfigObject {
+  readonly name: string;
+  readonly schema: ObjectSchema;
+  private readonly fields: ReadonlyMap<string, CompiledField>;
+
+  /**
+   * Compiles an object's fields: `values` overrides some of them (the rest keep their
+   * defaults). Throws ConfigError for an unknown object or field or a block that does not
+   * compile; nothing is half-applied.
+   */
+  constructor(name: string, values: Readonly<Record<string, BlockInput>> = {}, schema: Schema = SCHEMA) {
+    const object = objectSchema(schema, name);
+    if (object === undefined) throw new ConfigError(name, '*', 'unknown object');
+    for (const field of Object.keys(values)) {
+      if (fieldSchema(object, field) === undefined) throw new ConfigError(name, field, 'unknown field');
+    }
+    const fields = new Map<string, CompiledField>();
+    for (const [field, f] of Object.entries(object.fields)) {
+      const fallback = defaultProgram(name, field, f);
+      const configured = hasOwn(values, field) ? values[field] : undefined;
+      const program = configured === undefined ? fallback : compileField(name, field, f, configured);
+      fields.set(field, { schema: f, block: configured ?? f.default, isDefault: configured === undefined, program, fallback });
+    }
+    this.name = name;
+    this.schema = object;
+    this.fields = fields;
+  }
+
+  /** The block of a field as configured (or its default). */
+  block(field: string): BlockInput {
+    return this.field(field).block;
+  }
+
+  /** Every field's block, as stored and returned by the API. */
+  blocks(): Record<string, BlockInput> {
+    return Object.fromEntries([...this.fields].map(([name, f]) => [name, f.block]));
+  }
+
+  /** Whether a field keeps its default. */
+  isDefault(field: string): boolean {
+    return this.field(field).isDefault;
+  }
+
+  /** The compiled program of a field (its configured block, or the default). */
+  program(field: string): Program {
+    return this.field(field).program;
+  }
+
+  private field(field: string): CompiledField {
+    const f = this.fields.get(field);
+    if (f === undefined) throw new ConfigError(this.name, field, 'unknown field');
+    return f;
+  }
+
+  /**
+   * Evaluates a field as its type. No value (the wrong type, a refused value, a failed
+   * evaluation) is reported to `onError` and the default is used, then the schema's
+   * fallback; undefined only when none of them gives a value.
+   */
+  async evaluate<T extends FieldType>(field: string, vars: object, env: Environment = {}, onError?: ErrorHook): Promise<FieldValue[T] | undefined> {
+    const f = this.field(field);
+    let value = await this.read(f, f.program, field, vars, env, onError);
+    if (value === undefined && !f.isDefault) value = await this.read(f, f.fallback, field, vars, env, onError);
+    return (value === undefined ? f.schema.fallback : value) as FieldValue[T] | undefined;
+  }
+
+  private async read(f: CompiledField, program: Program, field: string, vars: object, env: Environment, onError?: ErrorHook): Promise<unknown> {
+    let value: HostValue | null;
+    try {
+      value = program.isAsync ? await program.evaluateAsync(vars, env) : program.evaluate(vars, env);
+    } catch (cause) {
+      onError?.({ object: this.name, field, cause });
+      return undefined;
+    }
+    if (value === null) return undefined; // unset: the default applies, nothing to report
+    const constants = f.schema.constants ? CONSTANT_GROUPS[f.schema.constants] : undefined;
+    const typed = readAs(f.schema.type, value, constants);
+    const refused = typed === undefined ? `the value ${JSON.stringify(value)} is not a ${f.schema.type}` : refusal(f.schema, typed);
+    if (refused !== null) {
+      onError?.({ object: this.name, field, cause: refused });
+      return undefined;
+    }
+    return typed;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * The SMTP connection of the policy server: a small subclass of smtp-server's connection
+ * that sends the exact 220 line, evaluates the EHLO stage (TLS state included) before
+ * smtp-server answers EHLO/HELO, and adds OAUTHBEARER (RFC 7628).
+ */
+import type { Socket } from 'node:net';
+import type { SMTPServer, SMTPServerAuthentication } from 'smtp-server';
+import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import type { ConnectAnswers, EhloAnswers, PolicySession } from './policy.js';
+
+export interface PolicyState {
+  session: PolicySession;
+  ehlo: EhloAnswers | undefined;
+  failures: number;
+  listener: string;
+}
+
+export const plainAddress = (a: string | undefined): string => (a && a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : (a ?? ''));
+
+export function authError(message: string, responseCode: number): Error {
+  return Object.assign(new Error(message), { responseCode });
+}
+
+/** The connection subclass: greeting, EHLO stage, OAUTHBEARER. */
+export class PolicyConnection extends SMTPConnection {
+  readonly policy: PolicyState;
+  private readonly connectAnswers: ConnectAnswers;
+
+  constructor(server: SMTPServer, socket: Socket, state: PolicyState, answers: ConnectAnswers) {
+    super(server, socket);
+    this.policy = state;
+    this.connectAnswers = answers;
+  }
+
+  override _sendGreeting(): void {
+    this.send(220, this.connectAnswers.greeting, false);
+  }
+
+  /** Evaluates the EHLO stage (TLS state included) before smtp-server answers. */
+  private withEhloStage(command: Buffer, callback: () => void, then: () => void): void {
+    const helo = command.toString().trim().split(/\s+/)[1] ?? '';
+    this.policy.session.ehlo(helo, this.secure).then(
+      (answers) => {
+        this.policy.ehlo = answers;
+        const options = this._server.options;
+        options.authMethods = answers.mechanisms;
+        options.authOptional = !answers.authRequired;
+        then();
+      },
+      () => {
+        this.send(451, 'Temporary policy failure');
+        callback();
+      },
+    );
+  }
+
+  override handler_EHLO(command: Buffer, callback: () => void): void {
+    this.withEhloStage(command, callback, () => super.handler_EHLO(command, callback));
+  }
+
+  override handler_HELO(command: Buffer, callback: () => void): void {
+    this.withEhloStage(command, callback, () => super.handler_HELO(command, callback));
+  }
+
+  override handler_AUTH(command: Buffer, callback: () => void): void {
+    const args = command.toString().trim().split(/\s+/);
+    if ((args[1] ?? '').toUpperCase() !== 'OAUTHBEARER') return super.handler_AUTH(command, callback);
+    if (this.session.user) {
+      this.send(503, 'Error: No identity changes permitted');
+      return callback();
+    }
+    if (!this._server.options.authMethods.includes('OAUTHBEARER')) {
+      this.send(504, 'Error: Unrecognized authentication type');
+      return callback();
+    }
+    if (args.length > 3) {
+      this.send(501, 'Error: syntax: AUTH OAUTHBEARER token');
+      return callback();
+    }
+    if (args.length === 3) return this.oauthBearer(args[2]!, callback);
+    (this as unknown as { _nextHandler: unknown })._nextHandler = (line: Buffer, next: () => void) => {
+      (this as unknown as { _nextHandler: unknown })._nextHandler = false;
+      const token = line.toString().trim();
+      if (token === '*') {
+        this.send(501, 'Authentication aborted');
+        return next();
+      }
+      this.oauthBearer(token, next);
+    };
+    this.send(334);
+    callback();
+  }
+
+  /** RFC 7628: `n,a=USER,^Aauth=Bearer TOKEN^A^A` (base64). */
+  private oauthBearer(token: string, callback: () => void): void {
+    const message = Buffer.from(token, 'base64').toString('utf8');
+    const [gs2, ...kvs] = message.split('\x01');
+    const user = /(?:^|,)a=([^,]*)/.exec(gs2 ?? '')?.[1]?.replace(/=2C/g, ',').replace(/=3D/g, '=') ?? '';
+    const bearer = kvs.map((kv) => /^auth=Bearer (.+)$/i.exec(kv)?.[1]).find(Boolean) ?? '';
+    if (!gs2?.startsWith('n,') && !gs2?.startsWith('y,')) {
+      this.send(501, 'Error: invalid OAUTHBEARER message');
+      return callback();
+    }
+    const auth = { method: 'OAUTHBEARER', username: user, accessToken: bearer } as unknown as SMTPServerAuthentication;
+    this._server.onAuth(auth, this.session, (err, response) => {
+      if (err) {
+        this.send((err as { responseCode?: number }).responseCode ?? 535, err.message);
+        return callback();
+      }
+      if (!response?.user) {
+        this.send(535, response?.message ?? 'Error: Authentication credentials invalid');
+        return callback();
+      }
+      this.session.user = response.user;
+      this.send(235, 'Authentication successful');
+      callback();
+    });
+  }
+}

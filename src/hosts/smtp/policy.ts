@@ -1,0 +1,185 @@
+/**
+ * The session policy API for SMTP server code: from a connection's variables it answers
+ * each SMTP stage — the greeting, hostname and script (connect), the offered SASL
+ * mechanisms, whether AUTH is required, the failure limit and wait (EHLO), whether the
+ * sender must match the authenticated user (MAIL FROM).
+ *
+ * Which fields a stage evaluates comes from the schema: every field whose context is the
+ * stage's variable group (MtaConnectionVariable, MtaEhloVariable, MtaMailFromVariable), of
+ * every object, is evaluated at that stage and reported in `values`; the answers the SMTP
+ * server acts on are read from those values. Each stage is computed once per session (again
+ * only when its inputs change, such as EHLO after STARTTLS).
+ */
+import type { Environment } from '../../language/index.js';
+import type { ConfigObjects } from '../config/live.js';
+import type { ErrorHook } from '../config/object.js';
+import { SCHEMA } from '../config/schema.js';
+
+/** A field's value from a stage, or the schema's fallback when the configuration has no such object. */
+function answer<T>(values: StageValues, object: string, field: string): T {
+  const v = values[object]?.[field];
+  return (v === undefined ? SCHEMA[object]?.fields[field]?.fallback : v) as T;
+}
+
+/** What the server knows when a client connects (MtaConnectionVariable). */
+export interface ConnectionInfo {
+  /** The listener's name (`smtp`, `submission`, …). */
+  listener: string;
+  remote_ip: string;
+  remote_port: number;
+  local_ip: string;
+  /** The port the expressions see: by default the bound port. */
+  local_port: number;
+  protocol?: string;
+  is_tls: boolean;
+  asn?: number | string;
+  country?: string;
+}
+
+/** Every field a stage evaluated: object → field → typed value. */
+export type StageValues = Record<string, Record<string, unknown>>;
+
+export interface ConnectAnswers {
+  greeting: string;
+  hostname: string;
+  /** The Sieve script to run, or null for none. */
+  script: string | null;
+  values: StageValues;
+}
+
+export interface EhloAnswers {
+  /** Offered SASL mechanisms in upper case (`PLAIN`, `LOGIN`, `OAUTHBEARER`, `XOAUTH2`); empty: AUTH not offered. */
+  mechanisms: string[];
+  authRequired: boolean;
+  maxFailures: number;
+  /** Milliseconds to wait after a failed AUTH. */
+  waitOnFail: number;
+  values: StageValues;
+}
+
+export interface MailAnswers {
+  mustMatchSender: boolean;
+  values: StageValues;
+}
+
+export interface PolicyOptions {
+  /** The host environment: `system` values (hostname, domain, …), globals, lookups. */
+  env?: Environment;
+  /** Receives fields that gave no value (wrong type, refused value, failed evaluation). */
+  onError?: ErrorHook;
+}
+
+/** The stage of each variable group. */
+export const STAGES = { connect: 'MtaConnectionVariable', ehlo: 'MtaEhloVariable', mail: 'MtaMailFromVariable' } as const;
+export type StageName = keyof typeof STAGES;
+
+export class SessionPolicy {
+  /** @param config the objects in force, asked for at the start of each session */
+  constructor(
+    private readonly config: () => ConfigObjects,
+    private readonly options: PolicyOptions = {},
+  ) {}
+
+  /** Policy for one connection; the configuration in force now applies to the whole session. */
+  session(connection: ConnectionInfo): PolicySession {
+    return new PolicySession(this.config(), connection, this.options);
+  }
+}
+
+/** Keyed memo: a stage's answers for the latest inputs. */
+class Stage<K, T> {
+  private key: string | undefined;
+  private value: Promise<T> | undefined;
+  constructor(private readonly compute: (k: K) => Promise<T>) {}
+  get(k: K): Promise<T> {
+    const key = JSON.stringify(k);
+    if (this.value === undefined || key !== this.key) {
+      this.key = key;
+      this.value = this.compute(k);
+    }
+    return this.value;
+  }
+}
+
+export class PolicySession {
+  private readonly vars: Record<string, unknown>;
+  private readonly env: Environment;
+  private readonly onError: ErrorHook | undefined;
+  private readonly connectStage: Stage<null, ConnectAnswers>;
+  private readonly ehloStage: Stage<{ helo: string; tls: boolean }, EhloAnswers>;
+  private readonly mailStage: Stage<{ sender: string; user: string; tls: boolean }, MailAnswers>;
+
+  constructor(
+    private readonly config: ConfigObjects,
+    connection: ConnectionInfo,
+    options: PolicyOptions,
+  ) {
+    this.vars = Object.assign(Object.create(null) as Record<string, unknown>, { protocol: 'smtp', asn: '', country: '' }, connection);
+    this.env = options.env ?? {};
+    this.onError = options.onError;
+    this.connectStage = new Stage(() => this.computeConnect());
+    this.ehloStage = new Stage((k) => this.computeEhlo(k.helo, k.tls));
+    this.mailStage = new Stage((k) => this.computeMail(k.sender, k.user, k.tls));
+  }
+
+  /** Evaluates every field of the stage's context, object by object, in schema order. */
+  private async stage(name: StageName, vars: Record<string, unknown>): Promise<StageValues> {
+    const group = STAGES[name];
+    const values: StageValues = {};
+    for (const [objectName, object] of Object.entries(this.config)) {
+      for (const [field, schema] of Object.entries(object.schema.fields)) {
+        if (schema.variables !== group) continue;
+        (values[objectName] ??= {})[field] = await object.evaluate(field, vars, this.env, this.onError);
+      }
+    }
+    return values;
+  }
+
+  /** Greeting, hostname and script (MtaConnectionVariable). */
+  connect(): Promise<ConnectAnswers> {
+    return this.connectStage.get(null);
+  }
+
+  private async computeConnect(): Promise<ConnectAnswers> {
+    const values = await this.stage('connect', { ...this.vars });
+    const hostname = answer<string>(values, 'MtaStageConnect', 'hostname');
+    // The greeting line must exist: without one, the server greets with its hostname.
+    const greeting = answer<string | undefined>(values, 'MtaStageConnect', 'smtpGreeting') ?? `${hostname} ESMTP`;
+    return { greeting, hostname, script: answer<string | null>(values, 'MtaStageConnect', 'script'), values };
+  }
+
+  /** Mechanisms, AUTH requirement, failure limit and wait (MtaEhloVariable); again after STARTTLS. */
+  ehlo(heloDomain: string, isTls: boolean): Promise<EhloAnswers> {
+    return this.ehloStage.get({ helo: heloDomain, tls: isTls });
+  }
+
+  private async computeEhlo(helo: string, tls: boolean): Promise<EhloAnswers> {
+    const values = await this.stage('ehlo', { ...this.vars, helo_domain: helo, is_tls: tls });
+    const mechanisms = answer<string[]>(values, 'MtaStageAuth', 'saslMechanisms');
+    return {
+      mechanisms: [...new Set(mechanisms.map((m) => m.toUpperCase()))],
+      authRequired: answer<boolean>(values, 'MtaStageAuth', 'require'),
+      maxFailures: answer<number>(values, 'MtaStageAuth', 'maxFailures'),
+      waitOnFail: answer<number>(values, 'MtaStageAuth', 'waitOnFail'),
+      values,
+    };
+  }
+
+  /** Whether the sender must match the authenticated user (MtaMailFromVariable). */
+  mail(sender: string, authenticatedAs: string, isTls: boolean): Promise<MailAnswers> {
+    return this.mailStage.get({ sender, user: authenticatedAs, tls: isTls });
+  }
+
+  private async computeMail(sender: string, user: string, tls: boolean): Promise<MailAnswers> {
+    const at = sender.lastIndexOf('@');
+    const vars = { ...this.vars, is_tls: tls, sender, sender_domain: at >= 0 ? sender.slice(at + 1).toLowerCase() : '', authenticated_as: user };
+    const values = await this.stage('mail', vars);
+    return { mustMatchSender: answer<boolean>(values, 'MtaStageAuth', 'mustMatchSender'), values };
+  }
+}
+
+/** The failure limit and wait before any EHLO was answered: the schema's fallbacks. */
+export const DEFAULT_AUTH_LIMITS: Readonly<Pick<EhloAnswers, 'maxFailures' | 'waitOnFail'>> = Object.freeze({
+  maxFailures: answer<number>({}, 'MtaStageAuth', 'maxFailures'),
+  waitOnFail: answer<number>({}, 'MtaStageAuth', 'waitOnFail'),
+});

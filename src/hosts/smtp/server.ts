@@ -1,0 +1,192 @@
+/**
+ * A real SMTP server (the `smtp-server` package) that applies the session policy per
+ * connection: the exact 220 greeting, the SASL mechanisms advertised in EHLO (again after
+ * STARTTLS), AUTH required or not, a wait after each failed AUTH and a 421 after too many,
+ * and the MAIL FROM sender checked against the authenticated user.
+ *
+ * smtp-server reads its options (authMethods, authOptional, name) from the server object
+ * of each connection; every connection here gets its own view of the server whose options
+ * inherit from the listener's, so the policy can set them per session. The connection
+ * subclass (connection.ts) sends the greeting, evaluates the EHLO stage and adds OAUTHBEARER.
+ */
+import type { Socket } from 'node:net';
+import type { Readable } from 'node:stream';
+import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse, type SMTPServerSession } from 'smtp-server';
+import { authError, plainAddress, PolicyConnection, type PolicyState } from './connection.js';
+import { DEFAULT_AUTH_LIMITS, type SessionPolicy } from './policy.js';
+
+export interface SmtpUser {
+  username: string;
+  password: string;
+  /** Addresses the user may send as (besides the username when it is an address). */
+  addresses?: string[];
+  /** Bearer tokens accepted for OAUTHBEARER and XOAUTH2. */
+  tokens?: string[];
+}
+
+export interface SmtpListener {
+  /** The listener's name, seen by expressions as `listener` (`smtp`, `submission`). */
+  name: string;
+  /** Port to bind (0: any free port). */
+  port: number;
+  /** Port the expressions see as `local_port`; default: the bound port. */
+  presentPort?: number;
+}
+
+export interface ReceivedMessage {
+  listener: string;
+  from: string;
+  to: string[];
+  user: string | undefined;
+  data: Buffer;
+}
+
+export interface PolicySmtpServerOptions {
+  policy: SessionPolicy;
+  listeners: SmtpListener[];
+  /** Address to bind (default loopback). */
+  host?: string;
+  users?: SmtpUser[];
+  /** PEM key and certificate for STARTTLS. */
+  tls: { key: string; cert: string };
+  /** Receives every accepted message. */
+  onMessage?: (message: ReceivedMessage) => void;
+  /** Log connection events to stderr. */
+  verbose?: boolean;
+}
+
+/** One SMTP server per listener, sharing the policy, the users and TLS. */
+export class PolicySmtpServer {
+  private readonly servers: Array<{ listener: SmtpListener; server: SMTPServer; bound: number }> = [];
+  private readonly users: Map<string, SmtpUser>;
+  private readonly states = new Map<string, PolicyConnection>();
+  readonly messages: ReceivedMessage[] = [];
+
+  constructor(private readonly options: PolicySmtpServerOptions) {
+    this.users = new Map((options.users ?? []).map((u) => [u.username.toLowerCase(), u]));
+  }
+
+  /** Binds every listener; resolves with the bound ports by listener name. */
+  async start(): Promise<Record<string, number>> {
+    for (const listener of this.options.listeners) {
+      const server = this.createServer(listener);
+      const bound = await new Promise<number>((resolve, reject) => {
+        server.server.once('error', reject);
+        server.listen(listener.port, this.options.host ?? '127.0.0.1', () => {
+          server.server.off('error', reject);
+          resolve((server.server.address() as { port: number }).port);
+        });
+      });
+      this.servers.push({ listener, server, bound });
+    }
+    return Object.fromEntries(this.servers.map((s) => [s.listener.name, s.bound]));
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.server.close(() => resolve()))));
+    this.servers.length = 0;
+  }
+
+  private createServer(listener: SmtpListener): SMTPServer {
+    const owner = this;
+    const options = this.options;
+    const server = new SMTPServer({
+      key: options.tls.key,
+      cert: options.tls.cert,
+      authMethods: [],
+      authOptional: true,
+      allowInsecureAuth: true,
+      disableReverseLookup: true,
+      logger: options.verbose ?? false,
+      onAuth: (auth, session, callback) => owner.onAuth(auth, session, callback),
+      onMailFrom: (address, session, callback) => owner.onMailFrom(address, session, callback),
+      onData: (stream, session, callback) => owner.onData(listener, stream, session, callback),
+    });
+    // Every connection gets a view of the server with options of its own (see the top).
+    server.connect = function connect(socket) {
+      const view = Object.create(server) as SMTPServer;
+      view.options = Object.create(server.options) as SMTPServer['options'];
+      const session = options.policy.session({
+        listener: listener.name,
+        remote_ip: plainAddress(socket.remoteAddress),
+        remote_port: socket.remotePort ?? 0,
+        local_ip: plainAddress(socket.localAddress),
+        local_port: listener.presentPort ?? socket.localPort ?? 0,
+        is_tls: false,
+      });
+      session.connect().then(
+        (answers) => {
+          if (socket.destroyed) return;
+          view.options.name = answers.hostname;
+          const state: PolicyState = { session, ehlo: undefined, failures: 0, listener: listener.name };
+          const connection = new PolicyConnection(view, socket as Socket, state, answers);
+          server.connections.add(connection);
+          owner.states.set(connection.id, connection);
+          connection.on('error', () => undefined);
+          connection.once('close', () => owner.states.delete(connection.id));
+          connection.init();
+        },
+        () => socket.destroy(),
+      );
+    };
+    return server;
+  }
+
+  private findUser(username: string): SmtpUser | undefined {
+    return this.users.get(username.toLowerCase());
+  }
+
+  private onAuth(auth: SMTPServerAuthentication, session: SMTPServerSession, callback: (err: Error | null | undefined, response?: SMTPServerAuthenticationResponse) => void): void {
+    const connection = this.states.get(session.id);
+    const user = this.findUser(auth.username ?? '');
+    const token = (auth as { accessToken?: string }).accessToken;
+    const ok =
+      user !== undefined &&
+      (auth.method === 'XOAUTH2' || auth.method === ('OAUTHBEARER' as string) ? token !== undefined && (user.tokens ?? []).includes(token) : auth.password === user.password);
+    if (ok) return callback(null, { user: user!.username });
+    if (!connection) return callback(null, { message: 'Error: Authentication credentials invalid' });
+    const state = connection.policy;
+    state.failures++;
+    const limits = state.ehlo ?? DEFAULT_AUTH_LIMITS;
+    if (state.failures >= limits.maxFailures) {
+      callback(authError('4.7.0 Too many authentication errors, closing connection', 421));
+      setImmediate(() => connection.close());
+      return;
+    }
+    setTimeout(() => callback(null, { message: '5.7.8 Authentication credentials invalid' }), limits.waitOnFail).unref();
+  }
+
+  private onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error | null) => void): void {
+    const connection = this.states.get(session.id);
+    const username = session.user as string | undefined;
+    if (!connection || !username) return callback();
+    const sender = address.address ?? '';
+    connection.policy.session.mail(sender, username, session.secure).then(
+      ({ mustMatchSender }) => {
+        if (!mustMatchSender) return callback();
+        const user = this.findUser(username);
+        const allowed = [username, ...(user?.addresses ?? [])].map((a) => a.toLowerCase());
+        if (allowed.includes(sender.toLowerCase())) return callback();
+        callback(authError('5.7.1 Sender address does not match the authenticated user', 550));
+      },
+      () => callback(authError('4.3.0 Temporary policy failure', 451)),
+    );
+  }
+
+  private onData(listener: SmtpListener, stream: Readable, session: SMTPServerSession, callback: (err?: Error | null) => void): void {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(c));
+    stream.on('end', () => {
+      const message: ReceivedMessage = {
+        listener: listener.name,
+        from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+        to: session.envelope.rcptTo.map((r) => r.address),
+        user: session.user as string | undefined,
+        data: Buffer.concat(chunks),
+      };
+      this.messages.push(message);
+      this.options.onMessage?.(message);
+      callback();
+    });
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * Checks (SPEC §5, §6, §8–§10): resolves identifiers to variables and constants in the
+ * field's context, checks calls (names, arities, literal arguments), compiles regular
+ * expressions, and records what the program needs at run time.
+ */
+import { ALL_CONSTANT_SET, ALL_VARIABLE_SET, CONSTANT_GROUPS, groupsOf, VARIABLE_GROUPS } from '../contexts.js';
+import { CompileError, type ErrorCode } from '../errors/errors.js';
+import type { Span } from '../errors/snippet.js';
+import { listNames, nearest } from '../errors/suggest.js';
+import type { CallNode, IdentifierNode, Node } from '../syntax/ast.js';
+import type { Scope } from './scope.js';
+import { SPECIAL_FORMS, type CheckContext } from './special-forms.js';
+
+/** What a checked program uses; the compiler allocates only what is needed. */
+export interface Usage {
+  variables: Set<string>;
+  /** Calls a host lookup: only evaluateAsync can run it. */
+  isAsync: boolean;
+  /** Uses `matches` or reads `$n`: evaluation needs a capture list. */
+  usesCaptures: boolean;
+  /** Reads `$n`. */
+  readsCaptures: boolean;
+}
+
+export function newUsage(): Usage {
+  return { variables: new Set(), isAsync: false, usesCaptures: false, readsCaptures: false };
+}
+
+function fail(source: string, code: ErrorCode, message: string, span: Span): never {
+  throw new CompileError({ code, message, source, offset: span.start, length: span.end - span.start });
+}
+
+export class Checker implements CheckContext {
+  constructor(
+    private readonly source: string,
+    readonly scope: Scope,
+    readonly usage: Usage,
+  ) {}
+
+  fail(code: ErrorCode, message: string, span: Span): never {
+    fail(this.source, code, message, span);
+  }
+
+  usesCaptures(): void {
+    this.usage.usesCaptures = true;
+  }
+
+  check(node: Node): Node {
+    switch (node.kind) {
+      case 'literal':
+      case 'variable':
+      case 'constant':
+      case 'system':
+      case 'metric':
+        return node;
+      case 'global':
+        return node;
+      case 'capture':
+        this.usage.usesCaptures = true;
+        this.usage.readsCaptures = true;
+        return node;
+      case 'identifier':
+        return this.identifier(node);
+      case 'array':
+        return { ...node, items: node.items.map((item) => this.check(item)) };
+      case 'index':
+        return { ...node, target: this.check(node.target), index: this.check(node.index) };
+      case 'unary':
+        return { ...node, operand: this.check(node.operand) };
+      case 'binary':
+        return { ...node, left: this.check(node.left), right: this.check(node.right) };
+      case 'call':
+        return this.call(node);
+      case 'matches':
+        return { ...node, value: this.check(node.value) };
+    }
+  }
+
+  private identifier(node: IdentifierNode): Node {
+    const { name, span } = node;
+    const scope = this.scope;
+    if (name === 'true' || name === 'false') return { kind: 'literal', value: name === 'true' ? 1 : 0, span };
+    if (scope.variables.has(name)) {
+      this.usage.variables.add(name);
+      return { kind: 'variable', name, span };
+    }
+    if (scope.constants.has(name)) return { kind: 'constant', name, span };
+    if (scope.functions.has(name) || SPECIAL_FORMS.has(name)) {
+      fail(this.source, 'function-as-value', `\`${name}\` is a function: call it as \`${name}(…)\``, span);
+    }
+    if (ALL_VARIABLE_SET.has(name)) {
+      const groups = groupsOf(VARIABLE_GROUPS, name);
+      const here = scope.variableGroup ? ` (${scope.variableGroup})` : '';
+      fail(
+        this.source,
+        'variable-not-available',
+        `variable \`${name}\` is not available in this context${here}; it belongs to ${listNames(groups, 6)}. Available here: ${listNames(scope.variables)}`,
+        span,
+      );
+    }
+    if (ALL_CONSTANT_SET.has(name)) {
+      const groups = groupsOf(CONSTANT_GROUPS, name);
+      const accepted = scope.constants.size === 0 ? 'this field accepts no constants' : `accepted constants: ${listNames(scope.constants)}`;
+      fail(this.source, 'constant-not-available', `constant \`${name}\` is not available here (${accepted}); it belongs to ${listNames(groups)}`, span);
+    }
+    const suggestion = nearest(name, [...scope.variables, ...scope.constants]);
+    fail(
+      this.source,
+      'unknown-variable',
+      `unknown name \`${name}\`${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`,
+      span,
+    );
+  }
+
+  private arity(node: CallNode, expected: number): void {
+    const got = node.args.length;
+    if (got !== expected) {
+      fail(
+        this.source,
+        'arity',
+        `\`${node.name}\` expects ${expected} argument${expected === 1 ? '' : 's'}, got ${got}`,
+        node.span,
+      );
+    }
+  }
+
+  literalString(node: CallNode, what: string): string {
+    const arg = node.args[0]!;
+    if (arg.kind !== 'literal' || typeof arg.value !== 'string') {
+      fail(this.source, 'literal-required', `the first argument of \`${node.name}\` must be a string literal (${what})`, arg.span);
+    }
+    return arg.value;
+  }
+
+  private call(node: CallNode): Node {
+    const { name } = node;
+    const special = SPECIAL_FORMS.get(name);
+    if (special !== undefined) {
+      this.arity(node, special.arity);
+      return special.check(node, this);
+    }
+    const spec = this.scope.functions.get(name);
+    if (spec === undefined) {
+      if (this.scope.variables.has(name) || ALL_VARIABLE_SET.has(name)) {
+        fail(this.source, 'not-a-function', `\`${name}\` is a variable, not a function`, node.nameSpan);
+      }
+      if (this.scope.constants.has(name) || ALL_CONSTANT_SET.has(name)) {
+        fail(this.source, 'not-a-function', `\`${name}\` is a constant, not a function`, node.nameSpan);
+      }
+      const suggestion = nearest(name, [...this.scope.functions.keys(), ...SPECIAL_FORMS.keys()]);
+      fail(this.source, 'unknown-function', `unknown function \`${name}\`${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`, node.nameSpan);
+    }
+    this.arity(node, spec.arity);
+    if (spec.async) this.usage.isAsync = true;
+    return { ...node, args: node.args.map((arg) => this.check(arg)) };
+  }
+}
+
+/** Checks a parsed expression in a scope; returns the resolved tree. Throws only CompileError. */
+export function check(ast: Node, source: string, scope: Scope, usage: Usage = newUsage()): Node {
+  return new Checker(source, scope, usage).check(ast);
+}

@@ -1,0 +1,71 @@
+/**
+ * The pipeline, in one place:
+ *
+ *   source ──parse──▶ syntax tree ──check──▶ resolved tree ──optimise──▶ tree ──closures──▶ Program
+ *
+ * for a single expression or every string of an if/then/else block.
+ */
+import { newUsage, check, type Usage } from './check/checker.js';
+import { resolveScope, type CompileOptions, type Scope } from './check/scope.js';
+import { buildClosures } from './compiler/index.js';
+import type { BlockPart } from './errors/diagnostic.js';
+import { CompileError } from './errors/errors.js';
+import { optimize, optimizeBlock, type BlockTrees } from './optimizer/index.js';
+import { Program, type CompiledPart } from './program.js';
+import { normalizeBlock, type BlockInput } from './syntax/block.js';
+import { parse } from './syntax/parser.js';
+
+/**
+ * Compiles an expression string or an if/then/else block in a context.
+ * Throws CompileError (positioned, with the block part) for any fault in the source,
+ * TypeError for invalid options.
+ */
+export function compile(input: string | BlockInput, options: CompileOptions = {}): Program {
+  const scope = resolveScope(options);
+  const usage = newUsage();
+  const parts = sourcesOf(input).map(({ source, part }) => checkPart(source, part, scope, usage));
+  const trees = treesOf(parts);
+  const closures = buildClosures(trees, scope.optimize ? optimizeBlock(trees) : trees, {
+    functions: scope.functions,
+    isAsync: usage.isAsync,
+    readsCaptures: usage.readsCaptures,
+    optimize: scope.optimize,
+  });
+  return new Program(parts, closures, usage);
+}
+
+/** Parses, checks and optimises one string; its errors are attributed to its block part. */
+function checkPart(source: string, part: BlockPart | undefined, scope: Scope, usage: Usage): CompiledPart {
+  let checked;
+  try {
+    checked = check(parse(source, scope.limits), source, scope, usage);
+  } catch (e) {
+    if (part && e instanceof CompileError && e.part === undefined) throw e.inPart(part);
+    throw e;
+  }
+  return { part: part ?? { kind: 'else' }, source, checked, optimized: scope.optimize ? optimize(checked, scope.functions) : checked };
+}
+
+/** The strings to compile in order (`if`, `then` of each condition, then `else`); a single expression has no part. */
+function sourcesOf(input: string | BlockInput): Array<{ source: string; part: BlockPart | undefined }> {
+  if (typeof input === 'string') return [{ source: input, part: undefined }];
+  const block = normalizeBlock(input);
+  const out: Array<{ source: string; part: BlockPart | undefined }> = [];
+  block.conditions.forEach((c, i) => {
+    out.push({ source: c.if, part: { kind: 'if', condition: i + 1 } }, { source: c.then, part: { kind: 'then', condition: i + 1 } });
+  });
+  if (block.else !== null) out.push({ source: block.else, part: { kind: 'else' } });
+  return out;
+}
+
+/** The optimised trees of a block, condition by condition. */
+function treesOf(parts: readonly CompiledPart[]): BlockTrees {
+  const conditions: Array<readonly [CompiledPart['optimized'], CompiledPart['optimized']]> = [];
+  let otherwise = null;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (p.part.kind === 'if') conditions.push([p.optimized, parts[++i]!.optimized]);
+    else otherwise = p.optimized;
+  }
+  return { conditions, otherwise };
+}

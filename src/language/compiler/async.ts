@@ -1,0 +1,109 @@
+/**
+ * The asynchronous closures, for programs that call host lookups: every subtree without a
+ * lookup stays a synchronous closure of the program's compiler; only the nodes on the way
+ * to a lookup await.
+ */
+import { EvaluationError } from '../errors/errors.js';
+import type { FunctionSpec } from '../functions/index.js';
+import { BINARY_OPERATORS, UNARY_OPERATORS } from '../operators.js';
+import { indexValue, truthy, type Value } from '../runtime/values.js';
+import type { Node } from '../syntax/ast.js';
+import { chainOperands, type AsyncClosure } from './operands.js';
+import { matcher, type ReferenceCompiler } from './reference.js';
+
+interface Compiled {
+  fn: AsyncClosure;
+  async: boolean;
+}
+
+export class AsyncCompiler {
+  constructor(
+    private readonly sync: ReferenceCompiler,
+    private readonly functions: ReadonlyMap<string, FunctionSpec>,
+    private readonly readsCaptures: boolean,
+  ) {}
+
+  /** The closure of a node; a promise only where a lookup is on the way. */
+  compile(node: Node): AsyncClosure {
+    return this.node(node).fn;
+  }
+
+  private node(node: Node): Compiled {
+    const sync = (): Compiled => ({ fn: this.sync.compile(node), async: false });
+    switch (node.kind) {
+      case 'array': {
+        const items = node.items.map((i) => this.node(i));
+        if (!items.some((i) => i.async)) return sync();
+        return {
+          async: true,
+          fn: async (s) => {
+            const out: Value[] = [];
+            for (const i of items) out.push(await i.fn(s));
+            return out;
+          },
+        };
+      }
+      case 'index': {
+        const t = this.node(node.target);
+        const i = this.node(node.index);
+        if (!t.async && !i.async) return sync();
+        return { async: true, fn: async (s) => indexValue(await t.fn(s), await i.fn(s)) };
+      }
+      case 'unary': {
+        const o = this.node(node.operand);
+        if (!o.async) return sync();
+        const f = UNARY_OPERATORS[node.op].evaluate;
+        return { async: true, fn: async (s) => f(await o.fn(s)) };
+      }
+      case 'binary': {
+        const spec = BINARY_OPERATORS[node.op];
+        if (spec.shortCircuit !== undefined) {
+          const operands = chainOperands(node).map((n) => this.node(n));
+          if (!operands.some((o) => o.async)) return sync();
+          const isAnd = spec.shortCircuit === 'and';
+          return {
+            async: true,
+            fn: async (s) => {
+              const first = await operands[0]!.fn(s);
+              if (truthy(first) !== isAnd) return first;
+              for (let i = 1; i < operands.length; i++) if (truthy(await operands[i]!.fn(s)) !== isAnd) return isAnd ? 0 : 1;
+              return isAnd ? 1 : 0;
+            },
+          };
+        }
+        const l = this.node(node.left);
+        const r = this.node(node.right);
+        if (!l.async && !r.async) return sync();
+        const f = spec.evaluate;
+        return { async: true, fn: async (s) => f(await l.fn(s), await r.fn(s)) };
+      }
+      case 'call': {
+        const args = node.args.map((a) => this.node(a));
+        const spec = this.functions.get(node.name)!;
+        if (!spec.async && !args.some((a) => a.async)) return sync();
+        const name = node.name;
+        return {
+          async: true,
+          fn: async (s) => {
+            const values: Value[] = [];
+            for (const a of args) values.push(await a.fn(s));
+            if (!spec.async) return spec.fn!(...values);
+            try {
+              return await spec.asyncFn!(s.env.lookups ?? {}, ...values);
+            } catch (e) {
+              throw EvaluationError.inFunction(name, e, 'lookup');
+            }
+          },
+        };
+      }
+      case 'matches': {
+        const v = this.node(node.value);
+        if (!v.async) return sync();
+        const match = matcher(node, this.readsCaptures);
+        return { async: true, fn: async (s) => (match(s, await v.fn(s)) ? 1 : 0) };
+      }
+      default:
+        return sync();
+    }
+  }
+}

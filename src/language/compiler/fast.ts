@@ -1,0 +1,413 @@
+/**
+ * The fast closures: the same semantics as the reference closures, in shapes that cost
+ * less. No code is generated from strings. What makes them fast:
+ *
+ * - conditions compile to *tests* returning JS booleans (no 1/0 boxing and re-testing);
+ * - comparisons against a literal read their operand and compare in one closure, with a
+ *   fast path for the JS type the host usually supplies;
+ * - a known variable is read by its own fixed-name reader (a monomorphic property load),
+ *   and literals and variables are fetched inline by their consumer rather than through a
+ *   closure call of their own;
+ * - `&&`/`||` chains and `+` chains are flat loops, short ones unrolled;
+ * - functions are called with their arguments specialised by arity, and a function may
+ *   specialise itself on literal arguments (a CIDR parsed once, a list turned into a set);
+ * - an if/then ladder comparing one expression with literals becomes a table lookup.
+ */
+import { add, BINARY_OPERATORS, type BinaryOperator } from '../operators.js';
+import { fromHost } from '../runtime/host-values.js';
+import type { State } from '../runtime/state.js';
+import { compare, equals, Float, indexValue, numValue, parseNumber, truthy, type Value } from '../runtime/values.js';
+import type { BinaryNode, MatchNode, Node } from '../syntax/ast.js';
+import {
+  chainOperands,
+  fastReader,
+  fetch,
+  fetchLoose,
+  isBooleanValued,
+  isPureKey,
+  loose,
+  NO_CLOSURE,
+  NO_READER,
+  sameTree,
+  sumStep,
+  type Closure,
+  type Reader,
+  type Source,
+  type Test,
+} from './operands.js';
+import { matcher, ReferenceCompiler, type BlockRunner } from './reference.js';
+
+export class FastCompiler extends ReferenceCompiler {
+  protected override reader(name: string): Reader {
+    return fastReader(name);
+  }
+
+  /** Where a consumer fetches a node's value from: inline for literals and variables. */
+  private source(node: Node): Source {
+    if (node.kind === 'literal') return { kind: 0, lit: node.value, read: NO_READER, get: NO_CLOSURE };
+    if (node.kind === 'variable') return { kind: 1, lit: '', read: this.reader(node.name), get: NO_CLOSURE };
+    return { kind: 2, lit: '', read: NO_READER, get: this.compile(node) };
+  }
+
+  // -------------------------------------------------------------------------
+  // Values
+
+  override compile(node: Node): Closure {
+    if (node.kind === 'unary' && node.op === '!') {
+      const test = this.test(node.operand);
+      return (s) => (test(s) ? 0 : 1);
+    }
+    return super.compile(node);
+  }
+
+  protected override index(targetNode: Node, indexNode: Node): Closure {
+    if (indexNode.kind === 'literal' && typeof indexNode.value === 'number' && indexNode.value >= 0) {
+      const i = indexNode.value;
+      const { kind, lit, read, get } = this.source(targetNode);
+      return (s) => {
+        const t = fetch(s, kind, lit, read, get);
+        if (Array.isArray(t)) return i < t.length ? (t as readonly Value[])[i]! : '';
+        return indexValue(t, i);
+      };
+    }
+    return super.index(targetNode, indexNode);
+  }
+
+  protected override binary(node: BinaryNode): Closure {
+    const op = node.op;
+    if (isBooleanValued(node, this.functions)) {
+      const test = this.test(node);
+      return (s) => (test(s) ? 1 : 0);
+    }
+    const shortCircuit = BINARY_OPERATORS[op].shortCircuit;
+    if (shortCircuit !== undefined) {
+      // The first operand is returned itself when it decides; the others are only tested.
+      const [head, ...rest] = chainOperands(node);
+      const first = this.compile(head!);
+      const others = this.chainTest(rest, shortCircuit);
+      return shortCircuit === 'and'
+        ? (s) => {
+            const a = first(s);
+            return !truthy(a) ? a : others(s) ? 1 : 0;
+          }
+        : (s) => {
+            const a = first(s);
+            return truthy(a) ? a : others(s) ? 1 : 0;
+          };
+    }
+    if (op === '+') return this.sum(chainOperands(node));
+    return super.binary(node);
+  }
+
+  /** `a + b + …` left to right, with a fast path while the sum is a non-empty string. */
+  private sum(nodes: Node[]): Closure {
+    const sources = nodes.map((n) => this.source(n));
+    const [a, b, c, d] = sources as [Source, Source, Source?, Source?];
+    const ka = a.kind, la = a.lit, ra = a.read, ga = a.get;
+    const kb = b.kind, lb = b.lit, rb = b.read, gb = b.get;
+    // Short sums (the usual `'prefix' + x + '-' + y`) are unrolled.
+    if (sources.length === 2) return (s) => add(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb));
+    if (sources.length === 3) {
+      const kc = c!.kind, lc = c!.lit, rc = c!.read, gc = c!.get;
+      return (s) => sumStep(sumStep(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb)), fetch(s, kc, lc, rc, gc));
+    }
+    if (sources.length === 4) {
+      const kc = c!.kind, lc = c!.lit, rc = c!.read, gc = c!.get;
+      const kd = d!.kind, ld = d!.lit, rd = d!.read, gd = d!.get;
+      return (s) =>
+        sumStep(sumStep(sumStep(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb)), fetch(s, kc, lc, rc, gc)), fetch(s, kd, ld, rd, gd));
+    }
+    const kinds = sources.map((x) => x.kind);
+    const lits = sources.map((x) => x.lit);
+    const reads = sources.map((x) => x.read);
+    const gets = sources.map((x) => x.get);
+    const n = nodes.length;
+    return (s) => {
+      let acc = fetch(s, kinds[0]!, lits[0]!, reads[0]!, gets[0]!);
+      for (let i = 1; i < n; i++) acc = sumStep(acc, fetch(s, kinds[i]!, lits[i]!, reads[i]!, gets[i]!));
+      return acc;
+    };
+  }
+
+  protected override call(name: string, argNodes: Node[]): Closure;
+  protected override call(name: string, argNodes: Node[], asTest: true): Test;
+  /** A call with its arguments fetched inline; as a test it returns the truthiness of the result. */
+  protected override call(name: string, argNodes: Node[], asTest = false): Closure | Test {
+    const spec = this.functions.get(name)!;
+    const literals = argNodes.map((a) => (a.kind === 'literal' ? a.value : undefined));
+    const fn = spec.specialize?.(literals) ?? spec.fn;
+    if (!fn) throw new Error(`internal: \`${name}\` has no synchronous implementation`);
+    const src = argNodes.map((a) => this.source(a));
+    switch (src.length) {
+      case 0:
+        return asTest ? () => truthy(fn()) : () => fn();
+      case 1: {
+        const [a] = src as [Source];
+        const ka = a.kind, la = a.lit, ra = a.read, ga = a.get;
+        if (asTest) return (s) => truthy(fn(fetch(s, ka, la, ra, ga)));
+        return (s) => fn(fetch(s, ka, la, ra, ga));
+      }
+      case 2: {
+        const [a, b] = src as [Source, Source];
+        const ka = a.kind, la = a.lit, ra = a.read, ga = a.get;
+        const kb = b.kind, lb = b.lit, rb = b.read, gb = b.get;
+        if (asTest) return (s) => truthy(fn(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb)));
+        return (s) => fn(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb));
+      }
+      case 3: {
+        const [a, b, c] = src as [Source, Source, Source];
+        const ka = a.kind, la = a.lit, ra = a.read, ga = a.get;
+        const kb = b.kind, lb = b.lit, rb = b.read, gb = b.get;
+        const kc = c.kind, lc = c.lit, rc = c.read, gc = c.get;
+        if (asTest) return (s) => truthy(fn(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb), fetch(s, kc, lc, rc, gc)));
+        return (s) => fn(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb), fetch(s, kc, lc, rc, gc));
+      }
+      default:
+        if (asTest) return (s) => truthy(fn(...src.map((x) => fetch(s, x.kind, x.lit, x.read, x.get))));
+        return (s) => fn(...src.map((x) => fetch(s, x.kind, x.lit, x.read, x.get)));
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Tests: the truthiness of a node as a JS boolean
+
+  override test(node: Node): Test {
+    switch (node.kind) {
+      case 'literal': {
+        const t = truthy(node.value);
+        return () => t;
+      }
+      case 'constant':
+        return () => true;
+      case 'variable': {
+        const read = this.reader(node.name);
+        return (s) => {
+          const x = read(s.vars);
+          if (typeof x === 'boolean') return x;
+          if (typeof x === 'number') return x !== 0;
+          if (typeof x === 'string') return x.length !== 0;
+          return truthy(fromHost(x));
+        };
+      }
+      case 'unary':
+        if (node.op === '!') {
+          const t = this.test(node.operand);
+          return (s) => !t(s);
+        }
+        break;
+      case 'matches': {
+        const match = matcher(node as MatchNode, this.readsCaptures);
+        const value = this.compile(node.value);
+        return (s) => match(s, value(s));
+      }
+      case 'call':
+        return this.call(node.name, node.args, true);
+      case 'binary': {
+        const op = node.op;
+        const spec = BINARY_OPERATORS[op];
+        if (spec.shortCircuit !== undefined) return this.chainTest(chainOperands(node), spec.shortCircuit);
+        if (op === '^') {
+          const a = this.test(node.left);
+          const b = this.test(node.right);
+          return (s) => a(s) !== b(s);
+        }
+        if (spec.mirror !== undefined) return this.comparison(node);
+        break;
+      }
+      default:
+        break;
+    }
+    return super.test(node);
+  }
+
+  /** All operands true (`and`) or any true (`or`), left to right, stopping early. */
+  private chainTest(nodes: Node[], kind: 'and' | 'or'): Test {
+    const tests = nodes.map((n) => this.test(n));
+    const n = tests.length;
+    if (n === 1) return tests[0]!;
+    if (n === 2) {
+      const [a, b] = tests as [Test, Test];
+      return kind === 'and' ? (s) => a(s) && b(s) : (s) => a(s) || b(s);
+    }
+    if (kind === 'and') {
+      return (s) => {
+        for (let i = 0; i < n; i++) if (!tests[i]!(s)) return false;
+        return true;
+      };
+    }
+    return (s) => {
+      for (let i = 0; i < n; i++) if (tests[i]!(s)) return true;
+      return false;
+    };
+  }
+
+  /** A comparison as a test; against a number or string literal it is fused with its operand. */
+  private comparison(node: BinaryNode): Test {
+    const op = node.op;
+    const fusable = (n: Node): n is Node & { kind: 'literal'; value: number | string } =>
+      n.kind === 'literal' && (typeof n.value === 'number' || typeof n.value === 'string');
+    if (fusable(node.right)) return fusedComparison(op, this.source(node.left), node.right.value);
+    if (fusable(node.left)) return fusedComparison(BINARY_OPERATORS[op].mirror!, this.source(node.right), node.left.value);
+    const a = this.compile(node.left);
+    const b = this.compile(node.right);
+    switch (op) {
+      case '==':
+        return (s) => equals(a(s), b(s));
+      case '!=':
+        return (s) => !equals(a(s), b(s));
+      case '<':
+        return (s) => compare(a(s), b(s)) < 0;
+      case '<=':
+        return (s) => compare(a(s), b(s)) <= 0;
+      case '>':
+        return (s) => compare(a(s), b(s)) > 0;
+      default:
+        return (s) => compare(a(s), b(s)) >= 0;
+    }
+  }
+
+  // -------------------------------------------------------------------------
+  // Blocks
+
+  /**
+   * A block's runner. Literal results (the usual case) are fetched inline; an if/then
+   * ladder whose conditions all compare one pure expression with literals (`octets[3] ==
+   * 2`, `octets[3] == 3`, …) evaluates it once and looks the first matching condition up in
+   * a table.
+   */
+  override block(conditions: ReadonlyArray<readonly [Node, Node]>, otherwise: Node | null): BlockRunner {
+    const other = otherwise ? this.compile(otherwise) : () => undefined;
+    if (conditions.length === 0) return other;
+    const thens = conditions.map(([, then]) => this.source(then));
+    const kinds = thens.map((t) => t.kind);
+    const lits = thens.map((t) => t.lit);
+    const reads = thens.map((t) => t.read);
+    const gets = thens.map((t) => t.get);
+    const ladder = this.ladder(conditions.map(([when]) => when));
+    if (ladder) {
+      return (s) => {
+        const i = ladder(s);
+        return i >= 0 ? fetch(s, kinds[i]!, lits[i]!, reads[i]!, gets[i]!) : other(s);
+      };
+    }
+    const whens = conditions.map(([when]) => this.test(when));
+    const n = whens.length;
+    if (n === 1) {
+      const when = whens[0]!;
+      const [k, l, r, g] = [kinds[0]!, lits[0]!, reads[0]!, gets[0]!];
+      return (s) => (when(s) ? fetch(s, k, l, r, g) : other(s));
+    }
+    if (n === 2) {
+      const [w0, w1] = whens as [Test, Test];
+      const [k0, l0, r0, g0] = [kinds[0]!, lits[0]!, reads[0]!, gets[0]!];
+      const [k1, l1, r1, g1] = [kinds[1]!, lits[1]!, reads[1]!, gets[1]!];
+      return (s) => (w0(s) ? fetch(s, k0, l0, r0, g0) : w1(s) ? fetch(s, k1, l1, r1, g1) : other(s));
+    }
+    return (s) => {
+      for (let i = 0; i < n; i++) if (whens[i]!(s)) return fetch(s, kinds[i]!, lits[i]!, reads[i]!, gets[i]!);
+      return other(s);
+    };
+  }
+
+  private ladder(whens: Node[]): ((s: State) => number) | null {
+    if (whens.length < 4) return null;
+    let key: Node | null = null;
+    const literals: Array<string | number> = [];
+    for (const w of whens) {
+      if (w.kind !== 'binary' || w.op !== '==') return null;
+      const [k, lit] = w.right.kind === 'literal' ? [w.left, w.right] : [w.right, w.left];
+      if (lit.kind !== 'literal' || (typeof lit.value !== 'number' && typeof lit.value !== 'string')) return null;
+      if (!isPureKey(k) || (key !== null && !sameTree(key, k))) return null;
+      key = k;
+      literals.push(lit.value);
+    }
+    // First condition for each value: numbers (and numeric strings) by number, strings exactly.
+    const byNumber = new Map<number, number>();
+    const byNumberLiteral = new Map<number, number>();
+    const byString = new Map<string, number>();
+    literals.forEach((lit, i) => {
+      const n = typeof lit === 'number' ? lit : numValue(parseNumber(lit));
+      if (n === n && !byNumber.has(n)) byNumber.set(n, i);
+      if (typeof lit === 'number' && !byNumberLiteral.has(lit)) byNumberLiteral.set(lit, i);
+      if (typeof lit === 'string' && !byString.has(lit)) byString.set(lit, i);
+    });
+    const get = this.compile(key!);
+    return (s) => {
+      const k = get(s);
+      if (typeof k === 'number') return byNumber.get(k) ?? -1;
+      if (k instanceof Float) return k.value === k.value ? (byNumber.get(k.value) ?? -1) : -1;
+      if (typeof k === 'string') {
+        const exact = byString.get(k) ?? -1;
+        const n = numValue(parseNumber(k));
+        const numeric = n === n ? (byNumberLiteral.get(n) ?? -1) : -1;
+        return exact < 0 ? numeric : numeric < 0 ? exact : Math.min(exact, numeric);
+      }
+      return -1;
+    };
+  }
+}
+
+/**
+ * `operand OP literal` as a test. The operand closure may give a raw host value: JS numbers
+ * and strings (the usual host types) are compared directly, anything else is converted.
+ */
+function fusedComparison(op: BinaryOperator, operand: Source, c: number | string): Test {
+  const { kind, lit, read, get } = operand;
+  const slow = (x: unknown): number => compare(loose(x), c);
+  // A JS number inside ±2^63 is already the language integer or float it converts to.
+  const LIMIT = 9.2e18;
+  if (typeof c === 'number') {
+    switch (op) {
+      case '==':
+        return (s) => {
+          const x = fetchLoose(s, kind, lit, read, get);
+          return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x === c : equals(loose(x), c);
+        };
+      case '!=':
+        return (s) => {
+          const x = fetchLoose(s, kind, lit, read, get);
+          return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x !== c : !equals(loose(x), c);
+        };
+      case '<':
+        return (s) => {
+          const x = fetchLoose(s, kind, lit, read, get);
+          return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x < c : slow(x) < 0;
+        };
+      case '<=':
+        return (s) => {
+          const x = fetchLoose(s, kind, lit, read, get);
+          return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x <= c : slow(x) <= 0;
+        };
+      case '>':
+        return (s) => {
+          const x = fetchLoose(s, kind, lit, read, get);
+          return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x > c : slow(x) > 0;
+        };
+      default:
+        return (s) => {
+          const x = fetchLoose(s, kind, lit, read, get);
+          return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x >= c : slow(x) >= 0;
+        };
+    }
+  }
+  switch (op) {
+    case '==':
+      return (s) => {
+        const x = fetchLoose(s, kind, lit, read, get);
+        return typeof x === 'string' ? x === c : equals(loose(x), c);
+      };
+    case '!=':
+      return (s) => {
+        const x = fetchLoose(s, kind, lit, read, get);
+        return typeof x === 'string' ? x !== c : !equals(loose(x), c);
+      };
+    case '<':
+      return (s) => slow(fetchLoose(s, kind, lit, read, get)) < 0;
+    case '<=':
+      return (s) => slow(fetchLoose(s, kind, lit, read, get)) <= 0;
+    case '>':
+      return (s) => slow(fetchLoose(s, kind, lit, read, get)) > 0;
+    default:
+      return (s) => slow(fetchLoose(s, kind, lit, read, get)) >= 0;
+  }
+}

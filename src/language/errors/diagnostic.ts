@@ -1,0 +1,58 @@
+/**
+ * Findings about a source: compile errors and (non-blocking) lint warnings share one shape
+ * and one renderer, so every tool shows several findings with the same carets.
+ *
+ *     warning[swapped-matches]: the pattern is a variable and the subject a literal (line 1, column 9)
+ *     1 | matches(rcpt, '^x')
+ *       |         ^^^^
+ *       = fix: write `matches('^x', rcpt)`
+ */
+import { locate, renderSnippet, type Span } from './snippet.js';
+
+/** Which string of an if/then/else block a finding is in. `condition` is 1-based. */
+export type BlockPart = { kind: 'else' } | { kind: 'if' | 'then'; condition: number };
+
+export function describePart(part: BlockPart): string {
+  return part.kind === 'else' ? 'else' : `${part.kind} of condition ${part.condition}`;
+}
+
+export type Severity = 'error' | 'warning' | 'info';
+
+/** A suggested edit: replace `span` of the source with `replacement`. */
+export interface Fix {
+  replacement: string;
+  span: Span;
+  /** What the edit does, for people (`write`, `quote the word`, …). */
+  description: string;
+}
+
+export interface Diagnostic {
+  code: string;
+  severity: Severity;
+  /** What is wrong, without the position. */
+  message: string;
+  /** The expression string the finding is in. */
+  source: string;
+  span: Span;
+  part?: BlockPart;
+  fix?: Fix;
+}
+
+/** `line L, column C`, preceded by the block part when there is one. */
+export function describeLocation(source: string, offset: number, part?: BlockPart): string {
+  const loc = locate(source, offset);
+  return `${part ? describePart(part) + ', ' : ''}line ${loc.line}, column ${loc.column}`;
+}
+
+/** The finding as a terminal shows it: the headline, the source line with a caret, the fix. */
+export function renderDiagnostic(d: Diagnostic): string {
+  const length = Math.max(1, d.span.end - d.span.start);
+  let out = `${d.severity}[${d.code}]: ${d.message} (${describeLocation(d.source, d.span.start, d.part)})\n${renderSnippet(d.source, d.span.start, length)}`;
+  if (d.fix) out += `\n${' '.repeat(String(locate(d.source, d.span.start).line).length)} = fix: ${d.fix.description} \`${d.fix.replacement}\``;
+  return out;
+}
+
+/** Several findings, one after the other. */
+export function renderDiagnostics(list: readonly Diagnostic[]): string {
+  return list.map(renderDiagnostic).join('\n\n');
+}

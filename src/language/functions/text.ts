@@ -1,0 +1,273 @@
+/** Text functions (SPEC §10, "Text"). */
+import { md5, sha1 } from '@noble/hashes/legacy';
+import { sha256, sha512 } from '@noble/hashes/sha2';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import { equals, toIndex, toStr, type Value } from '../runtime/values.js';
+import { bool, PREDICATE, PURE, type FunctionSpec } from './types.js';
+
+/** Unicode White_Space (what `trim` and `split_words` treat as space). */
+export function isWhiteSpace(c: number): boolean {
+  return (
+    c === 0x20 ||
+    (c >= 0x09 && c <= 0x0d) ||
+    (c > 0x7f &&
+      (c === 0x85 ||
+        c === 0xa0 ||
+        c === 0x1680 ||
+        (c >= 0x2000 && c <= 0x200a) ||
+        c === 0x2028 ||
+        c === 0x2029 ||
+        c === 0x202f ||
+        c === 0x205f ||
+        c === 0x3000))
+  );
+}
+
+export function trimText(s: string, start: boolean, end: boolean): string {
+  let i = 0;
+  let j = s.length;
+  if (start) while (i < j && isWhiteSpace(s.charCodeAt(i))) i++;
+  if (end) while (j > i && isWhiteSpace(s.charCodeAt(j - 1))) j--;
+  return i === 0 && j === s.length ? s : s.slice(i, j);
+}
+
+/** Applies `f` to the string form of a value, or to each element's string form (†). */
+export function elementwise(v: Value, f: (s: string) => Value): Value {
+  if (Array.isArray(v)) return (v as readonly Value[]).map((item) => f(toStr(item)));
+  return f(toStr(v as Exclude<Value, readonly Value[]>));
+}
+
+const NOT_LOWER = /(?=\p{Alphabetic})\P{Lowercase}/u;
+const NOT_UPPER = /(?=\p{Alphabetic})\P{Uppercase}/u;
+const UPPER = /(?=\p{Alphabetic})\p{Uppercase}/gu;
+const LOWER = /(?=\p{Alphabetic})\p{Lowercase}/gu;
+const WORD = /^[\p{Alphabetic}\p{N}]+$/u;
+
+function countMatches(re: RegExp, s: string): number {
+  re.lastIndex = 0;
+  let n = 0;
+  while (re.exec(s) !== null) n++;
+  return n;
+}
+
+export function countCodePoints(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    // A high surrogate followed by a low one is one code point.
+    if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+      const d = s.charCodeAt(i + 1);
+      if (d >= 0xdc00 && d <= 0xdfff) i++;
+    }
+    n++;
+  }
+  return n;
+}
+
+export function asciiLower(s: string): string {
+  return /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
+}
+
+/** Splits on every occurrence of `sep`; an empty separator splits between code points with empty ends. */
+export function splitAll(s: string, sep: string, limit = Infinity): string[] {
+  if (sep === '') {
+    const chars = Array.from(s);
+    const out = [''];
+    let i = 0;
+    while (out.length <= limit && i < chars.length) out.push(chars[i++]!);
+    if (i < chars.length) out[out.length - 1] += chars.slice(i).join('');
+    else if (out.length <= limit) out.push('');
+    return out;
+  }
+  const out: string[] = [];
+  let from = 0;
+  while (out.length < limit) {
+    const at = s.indexOf(sep, from);
+    if (at < 0) break;
+    out.push(s.slice(from, at));
+    from = at + sep.length;
+  }
+  out.push(s.slice(from));
+  return out;
+}
+
+function lines(v: Value): Value {
+  if (typeof v !== 'string') return v;
+  if (v === '') return [];
+  const parts = v.split('\n');
+  if (parts[parts.length - 1] === '') parts.pop();
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (p.endsWith('\r')) parts[i] = p.slice(0, -1);
+  }
+  return parts;
+}
+
+function substring(v: Value, start: Value, count: Value): Value {
+  const s = toStr(v);
+  const from = toIndex(start);
+  const n = toIndex(count);
+  if (from >= s.length || n === 0) return '';
+  // Fast path: no surrogate pairs, code points are code units.
+  if (!/[\uD800-\uDFFF]/.test(s)) return s.slice(from, n === Infinity ? undefined : from + n);
+  const chars = Array.from(s);
+  if (from >= chars.length) return '';
+  return chars.slice(from, n === Infinity ? undefined : from + n).join('');
+}
+
+function contains(haystack: Value, needle: Value): Value {
+  if (typeof haystack === 'string') return haystack.includes(toStr(needle)) ? 1 : 0;
+  if (Array.isArray(haystack)) {
+    for (const item of haystack as readonly Value[]) if (equals(item, needle)) return 1;
+    return 0;
+  }
+  return toStr(haystack).includes(toStr(needle)) ? 1 : 0;
+}
+
+function containsIgnoreCase(haystack: Value, needle: Value): Value {
+  if (typeof haystack === 'string') return haystack.toLowerCase().includes(toStr(needle).toLowerCase()) ? 1 : 0;
+  if (Array.isArray(haystack)) {
+    const n = asciiLower(toStr(needle));
+    for (const item of haystack as readonly Value[]) if (typeof item === 'string' && asciiLower(item) === n) return 1;
+    return 0;
+  }
+  return toStr(haystack).includes(toStr(needle)) ? 1 : 0;
+}
+
+const HASHES: Readonly<Record<string, (data: Uint8Array) => Uint8Array>> = { md5, sha1, sha256, sha512 };
+
+function hash(v: Value, algorithm: Value): Value {
+  const name = toStr(algorithm);
+  const digest = Object.prototype.hasOwnProperty.call(HASHES, name) ? HASHES[name] : undefined;
+  return digest === undefined ? '' : bytesToHex(digest(utf8ToBytes(toStr(v))));
+}
+
+/** Length in UTF-8 bytes (a lone surrogate counts as U+FFFD, three bytes, as an encoder writes it). */
+export function utf8Length(s: string): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) n += 1;
+    else if (c < 0x800) n += 2;
+    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
+      n += 4;
+      i++;
+    } else n += 3;
+  }
+  return n;
+}
+
+
+export const TEXT_FUNCTIONS: FunctionSpec[] = [
+  { name: 'trim', arity: 1, ...PURE, fn: (v) => elementwise(v, (s) => trimText(s, true, true)) },
+  { name: 'trim_start', arity: 1, ...PURE, fn: (v) => elementwise(v, (s) => trimText(s, true, false)) },
+  { name: 'trim_end', arity: 1, ...PURE, fn: (v) => elementwise(v, (s) => trimText(s, false, true)) },
+  {
+    name: 'len',
+    arity: 1,
+    ...PURE,
+    fn: (v) => (Array.isArray(v) ? v.length : utf8Length(toStr(v as Exclude<Value, readonly Value[]>))),
+  },
+  { name: 'to_lowercase', arity: 1, ...PURE, fn: (v) => elementwise(v, (s) => s.toLowerCase()) },
+  { name: 'to_uppercase', arity: 1, ...PURE, fn: (v) => elementwise(v, (s) => s.toUpperCase()) },
+  { name: 'is_lowercase', arity: 1, ...PURE, fn: (v) => elementwise(v, (s) => bool(!NOT_LOWER.test(s))) },
+  { name: 'is_uppercase', arity: 1, ...PURE, fn: (v) => elementwise(v, (s) => bool(!NOT_UPPER.test(s))) },
+  { name: 'has_digits', arity: 1, ...PURE, fn: (v) => elementwise(v, (s) => bool(/[0-9]/.test(s))) },
+  { name: 'count_chars', arity: 1, ...PURE, fn: (v) => countCodePoints(toStr(v)) },
+  {
+    name: 'count_spaces',
+    arity: 1,
+    ...PURE,
+    fn: (v) => {
+      const s = toStr(v);
+      let n = 0;
+      for (let i = 0; i < s.length; i++) if (isWhiteSpace(s.charCodeAt(i))) n++;
+      return n;
+    },
+  },
+  { name: 'count_uppercase', arity: 1, ...PURE, fn: (v) => countMatches(UPPER, toStr(v)) },
+  { name: 'count_lowercase', arity: 1, ...PURE, fn: (v) => countMatches(LOWER, toStr(v)) },
+  {
+    name: 'contains',
+    arity: 2,
+    ...PREDICATE,
+    fn: contains,
+    // contains(['to', 'cc', 'bcc'], x): a set lookup when both the list and x are strings.
+    specialize: ([list]) => {
+      if (!Array.isArray(list) || !list.every((item) => typeof item === 'string')) return undefined;
+      const set = new Set(list as readonly string[]);
+      return (haystack, needle) => (typeof needle === 'string' ? (set.has(needle) ? 1 : 0) : contains(haystack, needle));
+    },
+  },
+  { name: 'contains_ignore_case', arity: 2, ...PREDICATE, fn: containsIgnoreCase },
+  { name: 'eq_ignore_case', arity: 2, ...PREDICATE, fn: (a, b) => bool(asciiLower(toStr(a)) === asciiLower(toStr(b))) },
+  { name: 'starts_with', arity: 2, ...PREDICATE, fn: (a, b) => bool(toStr(a).startsWith(toStr(b))) },
+  { name: 'ends_with', arity: 2, ...PREDICATE, fn: (a, b) => bool(toStr(a).endsWith(toStr(b))) },
+  {
+    name: 'strip_prefix',
+    arity: 2,
+    ...PURE,
+    fn: (v, p) => {
+      const prefix = toStr(p);
+      return elementwise(v, (s) => (s.startsWith(prefix) ? s.slice(prefix.length) : ''));
+    },
+  },
+  {
+    name: 'strip_suffix',
+    arity: 2,
+    ...PURE,
+    fn: (v, p) => {
+      const suffix = toStr(p);
+      return elementwise(v, (s) => (s.endsWith(suffix) ? s.slice(0, s.length - suffix.length) : ''));
+    },
+  },
+  { name: 'substring', arity: 3, ...PURE, fn: substring },
+  { name: 'lines', arity: 1, ...PURE, fn: lines },
+  { name: 'split', arity: 2, ...PURE, fn: (v, sep) => splitAll(toStr(v), toStr(sep)) },
+  { name: 'rsplit', arity: 2, ...PURE, fn: (v, sep) => splitAll(toStr(v), toStr(sep)).reverse() },
+  {
+    name: 'split_once',
+    arity: 2,
+    ...PURE,
+    fn: (v, sep) => {
+      const s = toStr(v);
+      const d = toStr(sep);
+      const at = s.indexOf(d);
+      return at < 0 ? '' : [s.slice(0, at), s.slice(at + d.length)];
+    },
+  },
+  {
+    name: 'rsplit_once',
+    arity: 2,
+    ...PURE,
+    fn: (v, sep) => {
+      const s = toStr(v);
+      const d = toStr(sep);
+      const at = s.lastIndexOf(d);
+      return at < 0 ? '' : [s.slice(0, at), s.slice(at + d.length)];
+    },
+  },
+  { name: 'split_n', arity: 3, ...PURE, fn: (v, sep, n) => splitAll(toStr(v), toStr(sep), toIndex(n)) },
+  {
+    name: 'split_words',
+    arity: 1,
+    ...PURE,
+    fn: (v) => {
+      const s = toStr(v);
+      const out: string[] = [];
+      let start = -1;
+      for (let i = 0; i <= s.length; i++) {
+        const space = i === s.length || isWhiteSpace(s.charCodeAt(i));
+        if (space) {
+          if (start >= 0) {
+            const word = s.slice(start, i);
+            if (WORD.test(word)) out.push(word);
+            start = -1;
+          }
+        } else if (start < 0) start = i;
+      }
+      return out;
+    },
+  },
+  { name: 'hash', arity: 2, ...PURE, fn: hash },
+];

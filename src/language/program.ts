@@ -1,0 +1,181 @@
+/**
+ * A compiled program: evaluation only. Everything it runs was built by `compile`; nothing
+ * is compiled while it evaluates.
+ *
+ * Error contract: `evaluate`, `evaluateAsync`, `evaluateJson` and `explain` throw (or
+ * reject with) `EvaluationError` and nothing else — a host lookup that fails, a custom
+ * function that throws (both name the function), a value too large for the runtime. A
+ * `TypeError` means the API was misused: `evaluate` on a program that calls host lookups.
+ */
+import type { Closures } from './compiler/index.js';
+import type { BlockPart } from './errors/diagnostic.js';
+import { EvaluationError } from './errors/errors.js';
+import type { Environment } from './runtime/environment.js';
+import { toHost, toJsonValue, type HostValue, type JsonValue } from './runtime/host-values.js';
+import { newState, StatePool, type State, type Vars } from './runtime/state.js';
+import { truthy, type Value } from './runtime/values.js';
+import type { Node } from './syntax/ast.js';
+
+/** One expression string of a program, with its trees. */
+export interface CompiledPart {
+  part: BlockPart;
+  source: string;
+  /** The checked tree before optimisation. */
+  checked: Node;
+  /** The tree the closures are built from. */
+  optimized: Node;
+}
+
+export interface ConditionTrace {
+  condition: number;
+  source: string;
+  value: JsonValue;
+  matched: boolean;
+  /** Captures after the condition was evaluated (`$0`, `$1`, …). */
+  captures: string[];
+}
+
+/** What `explain` reports: each condition's value, the branch taken, and the result. */
+export interface Explanation {
+  conditions: ConditionTrace[];
+  /** `then` of condition N, `else`, or null when the block is unset. */
+  taken: { kind: 'then'; condition: number; source: string } | { kind: 'else'; source: string } | null;
+  value: JsonValue;
+  captures: string[];
+}
+
+/** What the program needs at run time (from the checker). */
+export interface ProgramUsage {
+  variables: ReadonlySet<string>;
+  isAsync: boolean;
+  usesCaptures: boolean;
+}
+
+/** Where the walk over a block's conditions ended: a condition (0-based), the else (-1), or nowhere (unset). */
+interface Walked {
+  value: Value | undefined;
+  taken: number | null;
+}
+
+type Trace = (condition: number, value: Value, s: State) => void;
+
+function notSync(): never {
+  throw new TypeError('this program calls host lookups: evaluate it with evaluateAsync');
+}
+
+/** A compiled expression or block: compile once, evaluate per session. */
+export class Program {
+  /** Whether the program calls host lookups (then only evaluateAsync runs it). */
+  readonly isAsync: boolean;
+  /** Whether the block is unset (no conditions, empty `else`): it has no value. */
+  readonly isUnset: boolean;
+  /** The variables the program reads, sorted. */
+  readonly variables: readonly string[];
+  /** The compiled strings: conditions' `if` and `then` in order, then `else`. */
+  readonly parts: readonly CompiledPart[];
+  private readonly closures: Closures;
+  private readonly usesCaptures: boolean;
+  private readonly pool: StatePool;
+
+  /** @internal use `compile` */
+  constructor(parts: readonly CompiledPart[], closures: Closures, usage: ProgramUsage) {
+    this.parts = parts;
+    this.closures = closures;
+    this.isAsync = usage.isAsync;
+    this.isUnset = closures.otherwise === null;
+    this.usesCaptures = usage.usesCaptures;
+    this.variables = usage.variables.size < 2 ? [...usage.variables] : [...usage.variables].sort();
+    Object.freeze(this.variables);
+    this.pool = new StatePool(usage.usesCaptures);
+  }
+
+  /** Evaluates with the session's variables; `null` when the block is unset. */
+  evaluate(vars?: Vars, env?: Environment): HostValue | null {
+    const { run, test } = this.closures;
+    if (run === null) notSync();
+    const s = this.pool.acquire(vars, env);
+    let result: HostValue | null;
+    try {
+      if (test !== null) result = test(s) ? 1 : 0;
+      else {
+        const v = run(s);
+        result = v === undefined ? null : toHost(v);
+      }
+    } catch (e) {
+      this.pool.release(s);
+      throw EvaluationError.from(e);
+    }
+    this.pool.release(s);
+    return result;
+  }
+
+  /** The raw language value (floats boxed); `undefined` when unset. */
+  evaluateValue(vars?: Vars, env?: Environment): Value | undefined {
+    const { run, test } = this.closures;
+    if (run === null) notSync();
+    const s = this.pool.acquire(vars, env);
+    let result: Value | undefined;
+    try {
+      result = test !== null ? (test(s) ? 1 : 0) : run(s);
+    } catch (e) {
+      this.pool.release(s);
+      throw EvaluationError.from(e);
+    }
+    this.pool.release(s);
+    return result;
+  }
+
+  /** Canonical JSON of the value (constants as {"constant": name}, unset as null). */
+  evaluateJson(vars?: Vars, env?: Environment): JsonValue {
+    return toJsonValue(this.evaluateValue(vars, env));
+  }
+
+  /** Evaluates a program that may call host lookups (`env.lookups`). Rejects with EvaluationError when one fails. */
+  async evaluateAsync(vars?: Vars, env?: Environment): Promise<HostValue | null> {
+    const v = await this.evaluateValueAsync(vars, env);
+    return v === undefined ? null : toHost(v);
+  }
+
+  async evaluateValueAsync(vars?: Vars, env?: Environment): Promise<Value | undefined> {
+    if (!this.isAsync) return this.evaluateValue(vars, env);
+    return (await this.walk(newState(vars, env, this.usesCaptures))).value;
+  }
+
+  /** Evaluates step by step, reporting each condition's value, the branch taken and the captures. */
+  async explain(vars?: Vars, env?: Environment): Promise<Explanation> {
+    const conditions: ConditionTrace[] = [];
+    const captures = (s: State): string[] => s.captures.map((c) => String(toHost(c)));
+    const s = newState(vars, env, this.usesCaptures);
+    const whens = this.parts.filter((p) => p.part.kind === 'if');
+    const { value, taken } = await this.walk(s, (i, v) => {
+      conditions.push({ condition: i + 1, source: whens[i]!.source, value: toJsonValue(v), matched: truthy(v), captures: captures(s) });
+    });
+    const source = (kind: 'then' | 'else', condition?: number): string => this.parts.find((p) => p.part.kind === kind && (kind === 'else' || (p.part as { condition: number }).condition === condition))!.source;
+    return {
+      conditions,
+      taken: taken === null ? null : taken < 0 ? { kind: 'else', source: source('else') } : { kind: 'then', condition: taken + 1, source: source('then', taken + 1) },
+      value: taken === null ? null : toJsonValue(value),
+      captures: captures(s),
+    };
+  }
+
+  /**
+   * The one walk over the conditions that `evaluateAsync` and `explain` share: the first
+   * condition whose value is truthy selects its `then`, else the `else` (SPEC §1). The
+   * synchronous runner of `evaluate` is the compiled form of this walk.
+   */
+  private async walk(s: State, trace?: Trace): Promise<Walked> {
+    const { conditions, otherwise } = this.closures;
+    try {
+      for (let i = 0; i < conditions.length; i++) {
+        const c = conditions[i]!;
+        const value = await c.when(s);
+        trace?.(i, value, s);
+        if (truthy(value)) return { value: await c.then(s), taken: i };
+      }
+      return otherwise === null ? { value: undefined, taken: null } : { value: await otherwise(s), taken: -1 };
+    } catch (e) {
+      throw EvaluationError.from(e);
+    }
+  }
+}

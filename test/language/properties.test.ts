@@ -1,0 +1,240 @@
+/**
+ * Property tests (fast-check) for the engine's invariants:
+ *  1. compiling any string either succeeds or throws CompileError, nothing else;
+ *  2. printing a parsed AST and parsing it back gives the same AST;
+ *  3. optimised and unoptimised programs agree on random programs and inputs;
+ *  4. evaluating any compiled program on any variables never throws.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { Node } from '../../src/language/syntax/ast.js';
+import { stripSpans } from '../../src/language/syntax/ast.js';
+import { compile, CompileError, parse, print, type HostValue } from '../../src/language/index.js';
+import { Float } from '../../src/language/runtime/values.js';
+import { sameJson } from '../support/helpers.js';
+
+// ---------------------------------------------------------------------------
+// Generators
+
+const SOUP = [
+  'a', 'x', 'rcpt', 'local_port', 'from.domain', 'len', 'matches', 'system', 'true', '0', '1', '25', '1.5', '.5', '5s', '100ms',
+  "'", '"', '\\', '$', '$1', '$SPAM', '(', ')', '[', ']', ',', '+', '-', '*', '/', '!', '^', '&', '&&', '|', '||', '=', '==',
+  '!=', '<', '<=', '=<', '>', '>=', '=>', ' ', '\n', '\t', '#', '?', 'é', '😀', '.', '_',
+];
+
+/** Strings that look like the language (most random strings fail in the lexer at once). */
+const languageLike = fc.array(fc.constantFrom(...SOUP), { maxLength: 24 }).map((parts) => parts.join(''));
+const anyString = fc.oneof(languageLike, fc.string({ unit: 'binary', maxLength: 40 }), fc.string({ maxLength: 40 }));
+
+const IDENTIFIERS = ['rcpt', 'sender', 'from.domain', 'x_1', 'local_port'];
+const STRING_PIECES = ['a', 'b', '@', '.', ' ', 'é', '\\.', "\\'", '"', '1', '-'];
+
+const syntacticLeaf: fc.Arbitrary<Node> = fc.oneof(
+  fc.nat({ max: 1_000_000 }).map((value): Node => ({ kind: 'literal', value, span: { start: 0, end: 0 } })),
+  fc
+    .double({ min: 0, max: 1e25, noNaN: true, noDefaultInfinity: true })
+    .map((value): Node => ({ kind: 'literal', value: new Float(value), span: { start: 0, end: 0 } })),
+  fc
+    .array(fc.constantFrom(...STRING_PIECES), { maxLength: 6 })
+    .map((p): Node => ({ kind: 'literal', value: p.join(''), span: { start: 0, end: 0 } })),
+  fc.constantFrom(...IDENTIFIERS).map((name): Node => ({ kind: 'identifier', name, span: { start: 0, end: 0 } })),
+  fc.constantFrom('SPAM', 'A.B').map((name): Node => ({ kind: 'global', name, span: { start: 0, end: 0 } })),
+  fc.nat({ max: 12 }).map((index): Node => ({ kind: 'capture', index, span: { start: 0, end: 0 } })),
+);
+
+const BINARY_OPS = ['||', '&&', '^', '==', '!=', '<', '<=', '>', '>=', '+', '-', '*', '/'] as const;
+const span = { start: 0, end: 0 };
+
+const syntacticTree = fc.letrec<{ node: Node }>((tie) => ({
+  node: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    syntacticLeaf,
+    fc.record({ op: fc.constantFrom('!', '-'), operand: tie('node') }).map((r): Node => ({ kind: 'unary', op: r.op as '!' | '-', operand: r.operand, span })),
+    fc.record({ op: fc.constantFrom(...BINARY_OPS), left: tie('node'), right: tie('node') }).map((r): Node => ({ kind: 'binary', ...r, span })),
+    fc.record({ target: tie('node'), index: tie('node') }).map((r): Node => ({ kind: 'index', ...r, span })),
+    fc.array(tie('node'), { maxLength: 3 }).map((items): Node => ({ kind: 'array', items, span })),
+    fc
+      .record({ name: fc.constantFrom('len', 'f', 'split'), args: fc.array(tie('node'), { maxLength: 3 }) })
+      .map((r): Node => ({ kind: 'call', ...r, span, nameSpan: span })),
+  ),
+})).node;
+
+// Well-formed programs: every name resolves and every call has its arity.
+const VARIABLES = ['rcpt', 'sender', 'local_port', 'is_tls', 'recipients', 'octets', 'subject'];
+const SYNC_FUNCTIONS: Array<[string, number]> = [
+  ['trim', 1], ['len', 1], ['to_lowercase', 1], ['is_uppercase', 1], ['count_chars', 1], ['contains', 2],
+  ['contains_ignore_case', 2], ['eq_ignore_case', 2], ['starts_with', 2], ['strip_suffix', 2], ['substring', 3],
+  ['lines', 1], ['split', 2], ['rsplit_once', 2], ['split_n', 3], ['split_words', 1], ['hash', 2], ['count', 1],
+  ['sort', 2], ['dedup', 1], ['winnow', 1], ['is_intersect', 2], ['is_email', 1], ['email_part', 2], ['is_empty', 1],
+  ['is_number', 1], ['is_ip_addr', 1], ['is_ip_in_cidr', 2], ['ip_reverse_name', 1], ['if_then', 3],
+];
+const PATTERNS = ["'^([^@]+)@(.+)$'", "'(?i)^ab'", "'[0-9]+'", "'(a)?(b)'"];
+
+const programLeaf = fc.oneof(
+  fc.constantFrom(...VARIABLES),
+  fc.integer({ min: -5, max: 300 }).map(String),
+  fc.constantFrom('0.5', '2.0', "''", "'abc'", "'25'", "'user@example.org'", "'10.1.2.3'", "'10.0.0.0/8'", "'md5'", "','", "' '"),
+  fc.constantFrom('plain', 'login', 'true', 'false', '5s', '$SPAM', '$0', '$1', '$2', "system('hostname')", "metric('load')"),
+);
+
+const programSource = fc.letrec<{ e: string }>((tie) => ({
+  e: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    programLeaf,
+    fc.tuple(fc.constantFrom('!', '-'), tie('e')).map(([op, e]) => `${op}(${e})`),
+    fc.tuple(tie('e'), fc.constantFrom(...BINARY_OPS), tie('e')).map(([a, op, b]) => `(${a}) ${op} (${b})`),
+    fc.tuple(tie('e'), tie('e')).map(([a, b]) => `(${a})[${b}]`),
+    fc.array(tie('e'), { maxLength: 3 }).map((items) => `[${items.join(', ')}]`),
+    fc.tuple(fc.constantFrom(...PATTERNS), tie('e')).map(([p, e]) => `matches(${p}, ${e})`),
+    fc
+      .constantFrom(...SYNC_FUNCTIONS)
+      .chain(([name, arity]) => fc.array(tie('e'), { minLength: arity, maxLength: arity }).map((args) => `${name}(${args.join(', ')})`)),
+  ),
+})).e;
+
+const programBlock = fc
+  .tuple(fc.array(fc.tuple(programSource, programSource), { maxLength: 3 }), programSource)
+  .map(([conds, otherwise]) => ({ match: conds.map(([c, t]) => ({ if: c, then: t })), else: otherwise }));
+
+/** If/then ladders comparing one expression with literals (compiled to a table lookup). */
+const ladderBlock = fc
+  .tuple(
+    fc.constantFrom('octets[3]', 'local_port', 'rcpt', '$SPAM', 'recipients[0]'),
+    fc.array(fc.constantFrom('2', "'2'", '3', "'x'", "''", '0', "'02'", '2.0', "'1e0'", '1'), { minLength: 4, maxLength: 8 }),
+    fc.boolean(),
+  )
+  .map(([key, literals, flip]) => ({
+    match: literals.map((lit, i) => ({ if: flip ? `${lit} == ${key}` : `${key} == ${lit}`, then: String(i) })),
+    else: "'none'",
+  }));
+
+const scalar = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom('user@example.org', '10.1.2.3', '::ffff:10.1.2.3', 'ABC', '25', '1.5', ''),
+  fc.integer(),
+  fc.double(),
+  fc.boolean(),
+  fc.constant(null),
+);
+const hostValue = fc.oneof(scalar, fc.array(scalar, { maxLength: 4 }), fc.array(fc.array(scalar, { maxLength: 2 }), { maxLength: 2 }));
+const variables = fc.dictionary(fc.constantFrom(...VARIABLES), fc.oneof(hostValue, fc.constantFrom(2, '2', 'x', '02', 1, '1', [127, 0, 0, 2], ['2'], [0, 0, 0, '3'])));
+const environment = fc.record({
+  system: fc.dictionary(fc.constantFrom('hostname', 'domain'), scalar),
+  globals: fc.dictionary(fc.constantFrom('SPAM'), fc.oneof(scalar, fc.constantFrom(2, '2', 'x', 3))),
+  metrics: fc.dictionary(fc.constantFrom('load'), fc.double()),
+});
+
+/** Hostile host inputs: odd types, prototype tricks, cycles. */
+const hostile = fc.oneof(
+  hostValue,
+  fc.constantFrom<unknown>(
+    { toString: () => 'x' },
+    Symbol('s'),
+    () => 1,
+    10n ** 30n,
+    Number.MAX_VALUE,
+    -0,
+    NaN,
+    Infinity,
+    new Date(0),
+    new Map([['a', 1]]),
+    Object.create(null),
+  ),
+);
+const hostileVars = fc.oneof(
+  fc.dictionary(fc.constantFrom(...VARIABLES, '__proto__', 'constructor'), hostile),
+  fc.constant(Object.create({ rcpt: 'inherited', local_port: 25 })),
+);
+
+function parseOrNull(source: string): Node | null {
+  try {
+    return parse(source);
+  } catch {
+    return null;
+  }
+}
+
+// ---------------------------------------------------------------------------
+
+describe('properties', () => {
+  it('(1) compiling any string succeeds or throws a positioned CompileError', () => {
+    fc.assert(
+      fc.property(anyString, fc.constantFrom(undefined, 'MtaEhloVariable', 'SpamIpVariable'), (source, group) => {
+        try {
+          compile(source, group ? { variables: group } : {});
+        } catch (e) {
+          expect(e).toBeInstanceOf(CompileError);
+          const err = e as CompileError;
+          expect(err.line).toBeGreaterThanOrEqual(1);
+          expect(err.column).toBeGreaterThanOrEqual(1);
+          expect(err.offset).toBeGreaterThanOrEqual(0);
+          expect(err.offset).toBeLessThanOrEqual(source.length);
+          expect(err.snippet).toContain('^');
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('(1) compiling any block succeeds or throws CompileError naming its part', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(anyString, anyString), { maxLength: 3 }), anyString, (conds, otherwise) => {
+        try {
+          compile({ match: conds.map(([c, t]) => ({ if: c, then: t })), else: otherwise });
+        } catch (e) {
+          expect(e).toBeInstanceOf(CompileError);
+          expect((e as CompileError).part).toBeDefined();
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('(2) print then parse gives the same AST, for random trees', () => {
+    fc.assert(
+      fc.property(syntacticTree, (ast) => {
+        const text = print(ast);
+        expect(stripSpans(parse(text)), text).toEqual(stripSpans(ast));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('(2) print then parse gives the same AST, for random source strings', () => {
+    fc.assert(
+      fc.property(fc.oneof(languageLike, programSource), (source) => {
+        const ast = parseOrNull(source);
+        if (ast === null) return;
+        expect(stripSpans(parse(print(ast))), source).toEqual(stripSpans(ast));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('(3) optimised and unoptimised programs agree', () => {
+    fc.assert(
+      fc.property(fc.oneof(programSource, programBlock, ladderBlock), variables, environment, (source, vars, env) => {
+        const optimized = compile(source);
+        const plain = compile(source, { optimize: false });
+        const a = optimized.evaluateJson(vars, env);
+        const b = plain.evaluateJson(vars, env);
+        expect(sameJson(a, b), `${JSON.stringify(source)}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('(4) evaluation never throws, whatever the host passes', () => {
+    fc.assert(
+      fc.property(fc.oneof(programSource, programBlock), hostileVars, environment, (source, vars, env) => {
+        const program = compile(source);
+        let value: HostValue | null = null;
+        expect(() => {
+          value = program.evaluate(vars as Record<string, unknown>, env);
+        }).not.toThrow();
+        expect(() => JSON.stringify(value)).not.toThrow();
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
