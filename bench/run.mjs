@@ -21,7 +21,8 @@ import jsep from 'jsep';
 import { eval as jsepEval } from 'expression-eval';
 import jexlModule from 'jexl';
 import { Parser as ExprEvalParser } from 'expr-eval';
-import { compile } from '../dist/index.js';
+import { compile } from '../dist/language/index.js';
+import { startup, startupReport } from './startup.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const args = process.argv.slice(2);
@@ -394,6 +395,7 @@ function report(r) {
   for (const s of r.scaling) {
     lines.push(`| ${s.terms} | ${fmt(s.evaluateNs)} | ${(s.evaluateNs / s.terms).toFixed(2)} | ${s.compileUs.toFixed(1)} | ${(s.compileUs / s.terms).toFixed(2)} |`);
   }
+  if (r.startup) lines.push('', startupReport(r.startup));
   return lines.join('\n');
 }
 
@@ -407,6 +409,7 @@ const result = {
   evaluation: await evaluationBenchmarks(),
   compile: await compileBenchmarks(),
   scaling: await scalingBenchmarks(),
+  startup: startup(QUICK ? 7 : 21),
 };
 const text = report(result);
 console.log(text);

@@ -74,6 +74,8 @@ export class Program {
   /** The compiled strings: conditions' `if` and `then` in order, then `else`. */
   readonly parts: readonly CompiledPart[];
   private readonly closures: Closures;
+  private readonly run: Closures['run'];
+  private readonly test: Closures['test'];
   private readonly usesCaptures: boolean;
   private readonly pool: StatePool;
 
@@ -81,6 +83,8 @@ export class Program {
   constructor(parts: readonly CompiledPart[], closures: Closures, usage: ProgramUsage) {
     this.parts = parts;
     this.closures = closures;
+    this.run = closures.run;
+    this.test = closures.test;
     this.isAsync = usage.isAsync;
     this.isUnset = closures.otherwise === null;
     this.usesCaptures = usage.usesCaptures;
@@ -91,7 +95,8 @@ export class Program {
 
   /** Evaluates with the session's variables; `null` when the block is unset. */
   evaluate(vars?: Vars, env?: Environment): HostValue | null {
-    const { run, test } = this.closures;
+    const run = this.run;
+    const test = this.test;
     if (run === null) notSync();
     const s = this.pool.acquire(vars, env);
     let result: HostValue | null;
@@ -111,7 +116,8 @@ export class Program {
 
   /** The raw language value (floats boxed); `undefined` when unset. */
   evaluateValue(vars?: Vars, env?: Environment): Value | undefined {
-    const { run, test } = this.closures;
+    const run = this.run;
+    const test = this.test;
     if (run === null) notSync();
     const s = this.pool.acquire(vars, env);
     let result: Value | undefined;

@@ -1,5 +1,6 @@
 /** The `mta-expr` command, run as a user runs it (the built dist/cli.js). */
 import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT } from '../support/helpers.js';
@@ -184,6 +185,51 @@ describe('mta-expr serve, get and update', () => {
         child.once('exit', resolve);
         child.kill('SIGTERM');
       });
+    }
+  });
+});
+
+describe('the command table', () => {
+  it('prints the version, the usage and each command’s own flags', () => {
+    const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
+    expect(run(['--version'])).toEqual({ code: 0, out: `mta-expr ${version}\n`, err: '' });
+    const help = run(['--help']);
+    expect(help.code).toBe(0);
+    for (const command of ['eval', 'check', 'explain', 'smtp', 'serve', 'get', 'update']) expect(help.out).toContain(`  mta-expr ${command}`);
+    const evalHelp = run(['eval', '--help']);
+    expect(evalHelp.code).toBe(0);
+    expect(evalHelp.out).toContain('--variables GROUP');
+    expect(evalHelp.out).not.toContain('--smtp-port');
+    expect(run(['help', 'serve']).out).toContain('--data DIR');
+    const none = run([]);
+    expect(none.code).toBe(2);
+    expect(none.err).toContain('Usage:');
+  });
+
+  it('reports runtime failures in one line with exit 1', async () => {
+    const { createServer } = await import('node:net');
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const closed = (probe.address() as { port: number }).port;
+    await new Promise((resolve) => probe.close(resolve));
+    const unreachable = run(['get', 'MtaStageAuth', '--url', `http://127.0.0.1:${closed}`, '--token', 'any-token-1']);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.err).toBe(`mta-expr: cannot reach http://127.0.0.1:${closed}/api: connection refused (is \`mta-expr serve\` running there?)\n`);
+    const missing = run(['eval', '--file', 'no/such/file.json']);
+    expect(missing).toEqual({ code: 1, out: '', err: 'mta-expr: cannot read no/such/file.json: no such file\n' });
+  });
+
+  it('says in one line when a port is taken', async () => {
+    const { createServer } = await import('node:net');
+    const busy = createServer();
+    await new Promise<void>((resolve) => busy.listen(0, '127.0.0.1', resolve));
+    const port = (busy.address() as { port: number }).port;
+    try {
+      const r = run(['smtp', '--smtp-port', String(port), '--submission-port', '0']);
+      expect(r.code).toBe(1);
+      expect(r.err).toMatch(new RegExp(`^mta-expr: cannot listen on 127\\.0\\.0\\.1 \\(ports ${port}, 0\\): the address is in use\\n$`));
+    } finally {
+      busy.close();
     }
   });
 });

@@ -64,6 +64,7 @@ async function startSmtp(values: FlagValues, config: ServerConfig, objects: () =
       { name: 'smtp', port: smtpPort, presentPort: 25 },
       { name: 'submission', port: submissionPort, presentPort: 587 },
     ],
+    onError: (e) => io.stderr.write(`smtp: ${e.message}\n`),
     onMessage: (m) =>
       io.stdout.write(`message via ${m.listener} from <${m.from}> to ${m.to.map((t) => `<${t}>`).join(', ')}${m.user ? ` (user ${m.user})` : ''}: ${m.data.length} bytes\n`),
   });

@@ -53,6 +53,8 @@ export interface PolicySmtpServerOptions {
   onMessage?: (message: ReceivedMessage) => void;
   /** Log connection events to stderr. */
   verbose?: boolean;
+  /** Receives errors of the listening sockets after they are bound. */
+  onError?: (error: Error) => void;
 }
 
 /** One SMTP server per listener, sharing the policy, the users and TLS. */
@@ -70,13 +72,15 @@ export class PolicySmtpServer {
   async start(): Promise<Record<string, number>> {
     for (const listener of this.options.listeners) {
       const server = this.createServer(listener);
+      // smtp-server re-emits its listening socket's errors on itself: unhandled, they would end the process.
       const bound = await new Promise<number>((resolve, reject) => {
-        server.server.once('error', reject);
+        server.once('error', reject);
         server.listen(listener.port, this.options.host ?? '127.0.0.1', () => {
-          server.server.off('error', reject);
+          server.off('error', reject);
           resolve((server.server.address() as { port: number }).port);
         });
       });
+      server.on('error', (e: Error) => this.options.onError?.(e));
       this.servers.push({ listener, server, bound });
     }
     return Object.fromEntries(this.servers.map((s) => [s.listener.name, s.bound]));

@@ -16,26 +16,45 @@
 import { add, BINARY_OPERATORS, type BinaryOperator } from '../operators.js';
 import { fromHost } from '../runtime/host-values.js';
 import type { State } from '../runtime/state.js';
-import { compare, equals, Float, indexValue, numValue, parseNumber, truthy, type Value } from '../runtime/values.js';
+import { compare, equals, Float, indexValue, INT_MAX, numValue, parseNumber, truthy, type Value } from '../runtime/values.js';
 import type { BinaryNode, MatchNode, Node } from '../syntax/ast.js';
-import {
-  chainOperands,
-  fastReader,
-  fetch,
-  fetchLoose,
-  isBooleanValued,
-  isPureKey,
-  loose,
-  NO_CLOSURE,
-  NO_READER,
-  sameTree,
-  sumStep,
-  type Closure,
-  type Reader,
-  type Source,
-  type Test,
-} from './operands.js';
+import { chainOperands, fastReader, isBooleanValued, isPureKey, sameTree, type Closure, type Reader, type Test } from './operands.js';
 import { matcher, ReferenceCompiler, type BlockRunner } from './reference.js';
+
+/**
+ * Where a consumer takes an operand from: a literal (kind 0), a variable's reader (1) or a
+ * closure (2). Consumers keep the fields in their own closure and call `fetch`, small
+ * enough to be inlined, so literals and variables cost no closure call.
+ */
+interface Source {
+  kind: 0 | 1 | 2;
+  lit: Value;
+  read: Reader;
+  get: Closure;
+}
+
+const NO_READER: Reader = () => undefined;
+const NO_CLOSURE: Closure = () => '';
+
+function fetch(s: State, kind: number, lit: Value, read: Reader, get: Closure): Value {
+  return kind === 0 ? lit : kind === 1 ? fromHost(read(s.vars)) : get(s);
+}
+
+/** The operand as the host gave it when it is a variable (JS numbers and strings are compared directly). */
+function fetchLoose(s: State, kind: number, lit: Value, read: Reader, get: Closure): unknown {
+  return kind === 0 ? lit : kind === 1 ? read(s.vars) : get(s);
+}
+
+/** Normalises a host value or a language value for the slow path of a fused comparison. */
+function loose(x: unknown): Value {
+  return typeof x === 'boolean' ? (x ? 1 : 0) : fromHost(x);
+}
+
+/** One `+` of a sum: a non-empty string absorbs strings and integers directly (JS prints integers as the language does). */
+function sumStep(acc: Value, x: Value): Value {
+  if (typeof acc === 'string' && acc.length !== 0 && (typeof x === 'string' || (typeof x === 'number' && x < INT_MAX))) return acc + x;
+  return add(acc, x);
+}
 
 export class FastCompiler extends ReferenceCompiler {
   protected override reader(name: string): Reader {

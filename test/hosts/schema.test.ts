@@ -1,0 +1,93 @@
+/**
+ * The configuration objects come from the schema alone: a third object added to it is
+ * served by the API, read and changed through the CLI, evaluated by the session policy at
+ * the stage of its context, and accepted in the server configuration file — with no code
+ * written for it.
+ */
+import type { AddressInfo } from 'node:net';
+import { PassThrough } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import {
+  createApiServer,
+  LiveConfig,
+  MemoryStore,
+  permissionsOf,
+  runCli,
+  SCHEMA,
+  serverConfig,
+  SessionPolicy,
+  TokenTable,
+  type Schema,
+} from '../../src/hosts/index.js';
+
+const WITH_EHLO_STAGE: Schema = {
+  ...SCHEMA,
+  MtaStageEhlo: {
+    description: 'The EHLO stage: what is checked of the client greeting.',
+    location: 'Settings › MTA › Session › EHLO Stage',
+    singleton: true,
+    fields: {
+      rejectNonFqdn: {
+        type: 'boolean',
+        description: 'Reject EHLO names that are not fully qualified.',
+        variables: 'MtaEhloVariable',
+        constants: null,
+        default: { match: [], else: "protocol == 'smtp'" },
+        fallback: false,
+      },
+      timeout: {
+        type: 'duration',
+        description: 'How long to wait for EHLO.',
+        variables: 'MtaEhloVariable',
+        constants: null,
+        default: { match: [], else: '5m' },
+        fallback: 300_000,
+      },
+    },
+  },
+};
+
+async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  let out = '';
+  let err = '';
+  const code = await runCli(args, { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) }, stdin: new PassThrough(), env: {} });
+  return { code, out, err };
+}
+
+describe('a third object in the schema', () => {
+  it('appears in the API, the CLI and the policy without code of its own', async () => {
+    const live = await LiveConfig.open(new MemoryStore(), {}, WITH_EHLO_STAGE);
+    const token = 'third-object-token';
+    const server = createApiServer({ live, tokens: new TokenTable([{ token, permissions: permissionsOf(WITH_EHLO_STAGE) }], WITH_EHLO_STAGE) });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    try {
+      const got = await cli(['get', 'MtaStageEhlo', '--url', url, '--token', token]);
+      expect(got).toEqual({
+        code: 0,
+        out: 'MtaStageEhlo (state 0)\n  rejectNonFqdn: {"match":[],"else":"protocol == \'smtp\'"}\n  timeout: {"match":[],"else":"5m"}\n',
+        err: '',
+      });
+      const updated = await cli(['update', 'MtaStageEhlo', '--field', 'timeout={"else":"30s"}', '--url', url, '--token', token]);
+      expect(updated).toMatchObject({ code: 0, out: 'updated MtaStageEhlo: timeout (state 0 → 1)\n' });
+      const rejected = await cli(['update', 'MtaStageEhlo', '--field', 'rejectNonFqdn={"else":"sender"}', '--url', url, '--token', token]);
+      expect(rejected.code).toBe(1);
+      expect(rejected.err).toContain('variable `sender` is not available in this context (MtaEhloVariable)');
+
+      const policy = new SessionPolicy(() => live.objects());
+      const session = policy.session({ listener: 'smtp', remote_ip: '192.0.2.1', remote_port: 1, local_ip: '127.0.0.1', local_port: 25, is_tls: false });
+      const ehlo = await session.ehlo('client.example', false);
+      expect(ehlo.values.MtaStageEhlo).toEqual({ rejectNonFqdn: true, timeout: 30_000 });
+      expect(ehlo.mechanisms).toEqual([]);
+      expect((await session.connect()).values.MtaStageEhlo).toBeUndefined();
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('is a key of the server configuration file', () => {
+    const config = serverConfig({ MtaStageEhlo: { timeout: { else: '1m' } } }, '.', WITH_EHLO_STAGE);
+    expect(config.objects.MtaStageEhlo!.isDefault('timeout')).toBe(false);
+    expect(() => serverConfig({ MtaStageEhlo: {} })).toThrow(/unknown configuration key/);
+  });
+});

@@ -1,0 +1,11 @@
+/** Runs the built `mta-expr` command (dist/cli.js) as a user does. */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { ROOT } from './helpers.js';
+
+export const CLI = join(ROOT, 'dist', 'cli.js');
+
+export function runCli(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): { code: number | null; out: string; err: string } {
+  const r = spawnSync(process.execPath, [CLI, ...args], { cwd: options.cwd ?? ROOT, input: options.input, encoding: 'utf8', env: options.env ?? process.env, timeout: 20_000 });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
