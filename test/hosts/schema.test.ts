@@ -5,20 +5,19 @@
  * written for it.
  */
 import type { AddressInfo } from 'node:net';
-import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import {
   createApiServer,
   LiveConfig,
   MemoryStore,
   permissionsOf,
-  runCli,
   SCHEMA,
   serverConfig,
   SessionPolicy,
   TokenTable,
   type Schema,
 } from '../../src/hosts/index.js';
+import { runCliAsync as cli } from '../support/cli.js';
 
 const WITH_EHLO_STAGE: Schema = {
   ...SCHEMA,
@@ -46,13 +45,6 @@ const WITH_EHLO_STAGE: Schema = {
     },
   },
 };
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(args, { stdout: { write: (t: string) => (out += t) }, stderr: { write: (t: string) => (err += t) }, stdin: new PassThrough(), env: {} });
-  return { code, out, err };
-}
 
 describe('a third object in the schema', () => {
   it('appears in the API, the CLI and the policy without code of its own', async () => {
