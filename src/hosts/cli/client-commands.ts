@@ -1,8 +1,7 @@
 /** The management API's client: `get OBJECT` and `update OBJECT --field NAME=BLOCK`. */
 import type { BlockInput } from '../../language/index.js';
 import { CORE, STALWART } from '../api/jmap.js';
-import { CommandError, type Io } from './io.js';
-import { UsageError, type CommandArgs, type FlagValues } from './usage.js';
+import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
 
 interface JmapResponse {
   methodResponses?: Array<[string, Record<string, unknown>, string]>;

@@ -17,8 +17,7 @@ import {
 } from '../../language/index.js';
 import { isObject, parseJson } from '../json.js';
 import { MemoryLookups, type MemoryLookupsInit } from '../lookups/memory.js';
-import { CommandError } from './io.js';
-import { UsageError, type CommandArgs } from './usage.js';
+import { CommandError, UsageError, type CommandArgs } from './io.js';
 
 /** One case: what to compile, in which context, and what to evaluate it with. */
 interface Case {

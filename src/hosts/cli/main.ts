@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CompileError, EvaluationError } from '../../language/index.js';
 import { ConfigError } from '../config/object.js';
-import { CommandError, PROCESS_IO, type Io } from './io.js';
-import { commandUsage, findCommand, usage, UsageError, type Command, type FlagValues } from './usage.js';
+import { CommandError, PROCESS_IO, UsageError, type FlagValues, type Io } from './io.js';
+import { commandUsage, findCommand, usage, type Command } from './usage.js';
 
 /** The package's version, from the package.json above this file (its place differs in the bundle). */
 export function version(): string {

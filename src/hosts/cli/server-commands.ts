@@ -11,9 +11,8 @@ import { FileStore } from '../config/store.js';
 import { SessionPolicy } from '../smtp/policy.js';
 import { PolicySmtpServer } from '../smtp/server.js';
 import { selfSignedCertificate } from '../smtp/tls.js';
-import { CommandError, type Io } from './io.js';
+import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
 import { loadServerConfig, serverConfig, type ServerConfig } from './server-config.js';
-import { UsageError, type CommandArgs, type FlagValues } from './usage.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 

@@ -3,34 +3,9 @@
  * runs it (imported only when the command runs, so `eval` never loads the servers). The
  * usage text is made from this table.
  */
-import type { Io } from './io.js';
+import type { CommandArgs, Flag } from './io.js';
 
-/** A mistake in how the command was called: the usage is printed and the exit code is 2. */
-export class UsageError extends Error {
-  constructor(
-    message: string,
-    /** The command whose usage to print (absent: the general usage). */
-    readonly command?: string,
-  ) {
-    super(message);
-  }
-}
-
-export interface Flag {
-  type: 'string' | 'boolean';
-  multiple?: boolean;
-  /** The value's placeholder in the usage (`JSON`, `FILE`, …). */
-  value?: string;
-  description: string;
-}
-
-export type FlagValues = Record<string, string | boolean | string[] | undefined>;
-
-export interface CommandArgs {
-  values: FlagValues;
-  positionals: string[];
-  io: Io;
-}
+export { UsageError, type CommandArgs, type Flag, type FlagValues } from './io.js';
 
 export interface Command {
   name: string;

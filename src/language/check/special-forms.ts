@@ -9,11 +9,11 @@ import type { ErrorCode } from '../errors/errors.js';
 import type { Span } from '../errors/snippet.js';
 import { listNames, nearest } from '../errors/suggest.js';
 import type { CallNode, Node } from '../syntax/ast.js';
-import type { Scope } from './scope.js';
 
 /** What a special form's check may use: the scope, the usage record, and positioned failures. */
 export interface CheckContext {
-  readonly scope: Scope;
+  /** The names the scope accepts for `system(NAME)` and `metric(NAME)` (null: any metric). */
+  readonly scope: { readonly systemNames: ReadonlySet<string>; readonly metrics: ReadonlySet<string> | null };
   fail(code: ErrorCode, message: string, span: Span): never;
   /** The value of the first argument, which must be a string literal (`what` says what it names). */
   literalString(call: CallNode, what: string): string;
