@@ -1,15 +1,15 @@
 /** The management API's client: `get OBJECT` and `update OBJECT --field NAME=BLOCK`. */
 import type { BlockInput } from '../../language/index.js';
-import { ApiError, JmapClient } from '../api/client.js';
+import { ApiError, JmapClient, type JmapClientOptions } from '../api/client.js';
 import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** The client of `--url` and `--token` (or their environment variables). */
-export function apiClient(values: FlagValues, io: Io): JmapClient {
+export function apiClient(values: FlagValues, io: Io, options?: JmapClientOptions): JmapClient {
   const token = str(values.token) ?? io.env.MTA_EXPR_TOKEN ?? io.env.MTA_EXPR_ADMIN_TOKEN;
   if (!token) throw new UsageError('no token: give --token TOKEN or set MTA_EXPR_TOKEN');
-  return new JmapClient(str(values.url) ?? io.env.MTA_EXPR_URL ?? 'http://127.0.0.1:8080', token);
+  return new JmapClient(str(values.url) ?? io.env.MTA_EXPR_URL ?? 'http://127.0.0.1:8080', token, options);
 }
 
 /** One method call; a transport, HTTP or method failure is a CommandError (one line, exit 1). */

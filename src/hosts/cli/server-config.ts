@@ -29,7 +29,8 @@ export interface ServerConfig {
   tls?: { key: string; cert: string };
 }
 
-const SERVER_KEYS = ['users', 'tls', 'tokens'];
+/** The keys of the file that are not configuration objects. */
+export const SERVER_KEYS = ['users', 'tls', 'tokens'];
 
 /** Builds the configuration from parsed JSON; throws ConfigError naming the faulty part. */
 export function serverConfig(json: unknown, baseDir = '.', schema: Schema = SCHEMA): ServerConfig {

@@ -8,7 +8,7 @@ import { MtaExprPlugin } from './plugin.js';
 
 export { MtaExprPlugin } from './plugin.js';
 export { DSN, HOOK, type HarakaConnection, type HarakaPlugin, type Next } from './haraka.js';
-export { defaultListener, readSettings, SETTINGS_FILE, SettingsError, type HarakaSettings, type Listener } from './settings.js';
+export { readSettings, SETTINGS_FILE, SettingsError, type HarakaSettings } from './settings.js';
 
 const instances = new WeakMap<HarakaPlugin, MtaExprPlugin>();
 

@@ -23,9 +23,10 @@ import { RemoteConfigSource } from '../api/remote-config.js';
 import type { ConfigObjects } from '../config/live.js';
 import { describeFailure, FileConfigSource, type ConfigSource } from '../config/source.js';
 import { DEFAULT_AUTH_LIMITS, senderMatches, SessionPolicy, type ConnectAnswers, type EhloAnswers, type PolicySession } from '../smtp/policy.js';
+import { defaultListener } from '../smtp/listeners.js';
 import { REPLIES, replyText, type Reply } from '../smtp/replies.js';
 import { DSN, HOOK, type HarakaAddress, type HarakaAuthPlugin, type HarakaConnection, type HarakaPlugin, type IniFile, type Next } from './haraka.js';
-import { defaultListener, readSettings, SETTINGS_FILE, type HarakaSettings } from './settings.js';
+import { readSettings, SETTINGS_FILE, type HarakaSettings } from './settings.js';
 
 /** The mechanisms whose exchange the plugin carries out (the password goes to the auth plugin). */
 const SASL = ['PLAIN', 'LOGIN'];

@@ -13,19 +13,14 @@
  *   587 = submission
  *   2525 = smtp:25
  *
- *   [addresses]                       ; the addresses each user may send as (mustMatchSender)
+ *   [addresses]                       ; the addresses each user may send as (mustMatchSender; @domain: any of it)
  *   jane@example.org = j.doe@example.org, jane@example.net
  */
 import { isAbsolute, resolve } from 'node:path';
+import { parseListener, type Listener } from '../smtp/listeners.js';
 import type { IniFile } from './haraka.js';
 
 export const SETTINGS_FILE = 'mta-expr.ini';
-
-export interface Listener {
-  name: string;
-  /** The port the expressions see as `local_port`. */
-  port: number;
-}
 
 export type SourceSettings = { kind: 'file'; path: string } | { kind: 'api'; url: string; token: string; refreshMs: number };
 
@@ -42,12 +37,6 @@ export interface HarakaSettings {
 /** A setting that cannot be used: names the file, the section and the key. */
 export class SettingsError extends Error {
   override readonly name = 'SettingsError';
-}
-
-/** The listener name a port has unless `[listeners]` says otherwise. */
-export function defaultListener(port: number): Listener {
-  const name = port === 587 ? 'submission' : port === 465 ? 'submissions' : 'smtp';
-  return { name, port };
 }
 
 const KNOWN: Record<string, readonly string[]> = {
@@ -93,15 +82,15 @@ export function readSettings(ini: IniFile, env: NodeJS.ProcessEnv, configDir: st
   for (const [key, value] of Object.entries(ini.listeners ?? {})) {
     const where = `${SETTINGS_FILE}: [listeners] ${key}`;
     const bound = port(key, where);
-    const m = /^([A-Za-z0-9_.-]+)(?::([0-9]+))?$/.exec(String(value));
-    if (!m) throw new SettingsError(`${where}: expected NAME or NAME:PORT, not \`${String(value)}\``);
-    listeners.set(bound, { name: m[1]!, port: m[2] === undefined ? bound : port(m[2], where) });
+    const listener = parseListener(String(value), bound);
+    if (listener === null) throw new SettingsError(`${where}: expected NAME or NAME:PORT, not \`${String(value)}\``);
+    listeners.set(bound, listener);
   }
 
   const addresses = new Map<string, string[]>();
   for (const [user, value] of Object.entries(ini.addresses ?? {})) {
     const list = (Array.isArray(value) ? value : String(value).split(',')).map((a) => String(a).trim()).filter((a) => a !== '');
-    if (list.some((a) => !/^[^\s@]+@[^\s@]+$/.test(a))) throw new SettingsError(`${SETTINGS_FILE}: [addresses] ${user}: expected comma-separated addresses, not \`${String(value)}\``);
+    if (list.some((a) => !/^[^\s@]*@[^\s@]+$/.test(a))) throw new SettingsError(`${SETTINGS_FILE}: [addresses] ${user}: expected comma-separated addresses, not \`${String(value)}\``);
     addresses.set(user.toLowerCase(), list);
   }
   return { source, hostname: text('hostname'), authPlugin: text('auth_plugin'), listeners, addresses };

@@ -242,11 +242,16 @@ function domainOf(address: string): string {
 
 /**
  * Whether an authenticated user may send as `sender` (mustMatchSender): the sender is the
- * username itself or one of the user's addresses, compared without regard to case.
+ * username itself or one of the user's addresses, compared without regard to case; an
+ * address `@example.org` stands for every sender of that domain (as in the reference).
  */
 export function senderMatches(sender: string, username: string, addresses: readonly string[] = []): boolean {
   const s = sender.toLowerCase();
-  return s === username.toLowerCase() || addresses.some((a) => a.toLowerCase() === s);
+  if (s === username.toLowerCase()) return true;
+  return addresses.some((a) => {
+    const e = a.toLowerCase();
+    return e === s || (e.startsWith('@') && s.endsWith(e));
+  });
 }
 
 /** The failure limit and wait before any EHLO was answered: the schema's fallbacks. */
