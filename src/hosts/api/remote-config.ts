@@ -4,8 +4,8 @@
  * session, when the configuration in hand is older than `maxAge`, every object of the
  * schema is read again with one JMAP request (`x:<Object>/get` each), compiled here, and
  * put in force for that session and the next ones. When the server cannot be reached, or
- * answers something that does not compile, the last good configuration stays in force; the
- * failure is reported once, and so is the recovery.
+ * answers something that does not compile, the last good configuration stays in force; an
+ * outage is reported when it begins, and the recovery when it ends.
  */
 import type { BlockInput } from '../../language/index.js';
 import { hasOwn, isObject } from '../json.js';
@@ -83,11 +83,10 @@ export class RemoteConfigSource implements ConfigSource {
       }
       this.failure = null;
     } catch (e) {
+      // Said once per outage: when it begins (the reason may change while it lasts).
       const message = describeFailure(e);
-      if (message !== this.failure) {
-        this.failure = message;
-        this.events.onError?.(`${message} (${this.objects === null ? 'no configuration yet' : `state ${String(this.state)} stays in force`})`);
-      }
+      if (this.failure === null) this.events.onError?.(`${message} (${this.objects === null ? 'no configuration yet' : `state ${String(this.state)} stays in force`})`);
+      this.failure = message;
     }
   }
 
