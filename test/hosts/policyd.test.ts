@@ -17,7 +17,7 @@ import { PERMISSIONS, TokenTable } from '../../src/hosts/api/tokens.js';
 import { buildObjects, LiveConfig } from '../../src/hosts/config/live.js';
 import { FileConfigSource, StaticSource, type ConfigSource } from '../../src/hosts/config/source.js';
 import { MemoryStore } from '../../src/hosts/config/store.js';
-import { isPostfixAction, LIMITS, RequestReader } from '../../src/hosts/postfix/protocol.js';
+import { isPostfixAction, LIMITS } from '../../src/hosts/postfix/protocol.js';
 import { parseSenderLogins } from '../../src/hosts/postfix/sender-logins.js';
 import { attributesToConnection, PostfixPolicyService, TEMPORARY } from '../../src/hosts/postfix/service.js';
 

@@ -45,11 +45,19 @@ plugin.register = function register(this: Plugin): void {
 };
 
 for (const [, method] of new Map(HOOKS.map(([, m]) => [m, m]))) {
-  plugin[method] = function forward(this: unknown, ...args: unknown[]): void {
+  plugin[method] = function forward(this: Plugin, ...args: unknown[]): void {
     const next = args[0] as (code?: number, message?: string) => void;
-    load().then(
-      (m) => (m.methods[method] as (...a: unknown[]) => void)(this, ...args),
-      () => next(DENYSOFT, '4.3.0 Temporary policy failure, try again later.'),
-    );
+    // A rejection here would end Haraka's process: every failure becomes a temporary answer.
+    const fail = (e: unknown): void => {
+      this.logcrit(`${method}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+      next(DENYSOFT, '4.3.0 Temporary policy failure, try again later.');
+    };
+    load().then((m) => {
+      try {
+        (m.methods[method] as (...a: unknown[]) => void)(this, ...args);
+      } catch (e) {
+        fail(e);
+      }
+    }, fail);
   };
 }
