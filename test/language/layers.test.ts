@@ -4,7 +4,7 @@
  *   language every import points down the pipeline (a room imports only rooms below it,
  *   or files of its own folder);
  * - a host file imports the language only through its entry, src/language/index.ts, and
- *   hosts point down too (cli → web → api | smtp → config | lookups → json);
+ *   hosts point down too (cli → web | haraka | postfix → api | smtp → config | lookups → json);
  * - at run time, `import 'mta-expr'` loads neither the network stacks nor the host packages.
  */
 import { spawnSync } from 'node:child_process';
@@ -16,7 +16,7 @@ import { ROOT } from '../support/helpers.js';
 const SRC = join(ROOT, 'src');
 
 function files(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : /\.c?ts$/.test(e.name) ? [join(dir, e.name)] : []));
 }
 
 /** Every import specifier of a file (static, dynamic and type-only). */
@@ -30,7 +30,7 @@ function imports(file: string): string[] {
 }
 
 const room = (file: string, layer: string): string => {
-  const rel = relative(join(SRC, layer), file).replace(/\.ts$/, '');
+  const rel = relative(join(SRC, layer), file).replace(/\.c?ts$/, '');
   return rel.includes('/') ? rel.slice(0, rel.indexOf('/')) : rel;
 };
 
@@ -49,7 +49,7 @@ const LANGUAGE_RANKS: Record<string, number> = {
   compile: 7,
   index: 8,
 };
-const HOST_RANKS: Record<string, number> = { json: 0, lookups: 1, config: 1, smtp: 2, api: 2, web: 3, cli: 4, index: 5 };
+const HOST_RANKS: Record<string, number> = { json: 0, lookups: 1, config: 1, smtp: 2, api: 2, web: 3, haraka: 3, postfix: 3, cli: 4, index: 5 };
 
 function checkLayer(layer: 'language' | 'hosts', ranks: Record<string, number>): string[] {
   const faults: string[] = [];

@@ -1,43 +1,26 @@
 /** The management API's client: `get OBJECT` and `update OBJECT --field NAME=BLOCK`. */
 import type { BlockInput } from '../../language/index.js';
-import { CORE, STALWART } from '../api/jmap.js';
+import { ApiError, JmapClient, type JmapClientOptions } from '../api/client.js';
 import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
-
-interface JmapResponse {
-  methodResponses?: Array<[string, Record<string, unknown>, string]>;
-  detail?: string;
-}
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-/** One method call; a transport or HTTP failure is a CommandError (one line, exit 1). */
-async function call(values: FlagValues, io: Io, method: string, args: Record<string, unknown>): Promise<[string, Record<string, unknown>]> {
-  const base = (str(values.url) ?? io.env.MTA_EXPR_URL ?? 'http://127.0.0.1:8080').replace(/\/+$/, '');
-  const url = base.endsWith('/api') ? base : base + '/api';
+/** The client of `--url` and `--token` (or their environment variables). */
+export function apiClient(values: FlagValues, io: Io, options?: JmapClientOptions): JmapClient {
   const token = str(values.token) ?? io.env.MTA_EXPR_TOKEN ?? io.env.MTA_EXPR_ADMIN_TOKEN;
   if (!token) throw new UsageError('no token: give --token TOKEN or set MTA_EXPR_TOKEN');
-  let res: Response;
+  return new JmapClient(str(values.url) ?? io.env.MTA_EXPR_URL ?? 'http://127.0.0.1:8080', token, options);
+}
+
+/** One method call; a transport, HTTP or method failure is a CommandError (one line, exit 1). */
+async function call(values: FlagValues, io: Io, method: string, args: Record<string, unknown>): Promise<Record<string, unknown>> {
+  const client = apiClient(values, io);
   try {
-    res = await fetch(url, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
-      body: JSON.stringify({ using: [CORE, STALWART], methodCalls: [[method, args, 'c1']] }),
-    });
+    return await client.call(method, args);
   } catch (e) {
-    const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-    throw new CommandError(`cannot reach ${url}: ${cause?.code === 'ECONNREFUSED' ? 'connection refused (is `mta-expr serve` running there?)' : (cause?.message ?? (e as Error).message)}`);
+    if (e instanceof ApiError) throw new CommandError(e.message);
+    throw e;
   }
-  const body = (await res.json().catch(() => ({}))) as JmapResponse;
-  if (res.status === 401) throw new CommandError(`${url}: 401 Unauthorized: ${body.detail ?? 'the token was refused'}`);
-  if (res.status !== 200) throw new CommandError(`${url}: ${res.status} ${res.statusText}${body.detail ? `: ${body.detail}` : ''}`);
-  const first = body.methodResponses?.[0];
-  if (!first) throw new CommandError(`${url}: the server gave no method response`);
-  if (first[0] === 'error') {
-    const { type, description } = first[1] as { type?: string; description?: string };
-    if (type === 'unknownMethod') throw new CommandError(`the server has no object ${method.slice(2, method.indexOf('/'))} (${description ?? type})`);
-    throw new CommandError(`${String(type)}${description ? `: ${description}` : ''}`);
-  }
-  return [first[0], first[1]];
 }
 
 function objectName(positionals: string[], command: string): string {
@@ -49,7 +32,7 @@ function objectName(positionals: string[], command: string): string {
 /** `mta-expr get OBJECT`. */
 export async function getCommand({ values, positionals, io }: CommandArgs): Promise<number> {
   const object = objectName(positionals, 'get');
-  const [, result] = await call(values, io, `x:${object}/get`, { ids: ['singleton'] });
+  const result = await call(values, io, `x:${object}/get`, { ids: ['singleton'] });
   const record = (result.list as Array<Record<string, unknown>>)[0] ?? {};
   const lines = [`${object} (state ${String(result.state)})`];
   for (const [field, block] of Object.entries(record)) if (field !== 'id') lines.push(`  ${field}: ${JSON.stringify(block)}`);
@@ -74,7 +57,7 @@ export async function updateCommand({ values, positionals, io }: CommandArgs): P
       throw new UsageError(`--field ${name}: the block is not JSON: ${(e as Error).message}`, 'update');
     }
   }
-  const [, result] = await call(values, io, `x:${object}/set`, { update: { singleton: patch } });
+  const result = await call(values, io, `x:${object}/set`, { update: { singleton: patch } });
   const rejected = (result.notUpdated as Record<string, { type: string; properties?: string[]; description?: string }> | null)?.singleton;
   if (rejected) {
     io.stderr.write(`rejected (${rejected.type}${rejected.properties ? `: ${rejected.properties.join(', ')}` : ''}):\n${rejected.description ?? ''}\n`);

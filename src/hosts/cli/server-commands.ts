@@ -12,33 +12,14 @@ import { SessionPolicy } from '../smtp/policy.js';
 import { PolicySmtpServer } from '../smtp/server.js';
 import { selfSignedCertificate } from '../smtp/tls.js';
 import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
+import { listenAddress, listenFailure, port, untilSignal } from './listen.js';
 import { loadServerConfig, serverConfig, type ServerConfig } from './server-config.js';
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-function port(text: string | undefined, fallback: number, flag: string, command: string): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!/^[0-9]+$/.test(text) || n > 65535) throw new UsageError(`${flag} must be a port number (0 to 65535), not \`${text}\``, command);
-  return n;
-}
-
 function readConfig(values: FlagValues): ServerConfig {
   const file = str(values.config);
   return file ? loadServerConfig(file) : serverConfig({});
-}
-
-const untilSignal = (): Promise<void> =>
-  new Promise<void>((resolve) => {
-    process.once('SIGINT', () => resolve());
-    process.once('SIGTERM', () => resolve());
-  });
-
-/** Binds a server or fails with one line naming the address (busy, privileged). */
-function listenFailure(e: unknown, what: string): never {
-  const code = (e as NodeJS.ErrnoException).code;
-  const why = code === 'EADDRINUSE' ? 'the address is in use' : code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : (e as Error).message;
-  throw new CommandError(`cannot listen on ${what}: ${why}`);
 }
 
 /** Starts the SMTP server on a configuration provider; resolves with the running server. */
@@ -89,12 +70,6 @@ export async function smtpCommand({ values, io }: CommandArgs): Promise<number> 
   return 0;
 }
 
-function listenAddress(text: string): { host: string; port: number } {
-  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
-  if (!m) throw new UsageError(`--listen must be HOST:PORT, not \`${text}\``, 'serve');
-  return { host: m[1] ?? m[2]!, port: port(m[3], 8080, '--listen', 'serve') };
-}
-
 const SMTP_ONLY = ['hostname', 'smtp-port', 'submission-port', 'host', 'verbose'];
 
 /** `mta-expr serve`. */
@@ -105,7 +80,7 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
     const stray = SMTP_ONLY.filter((f) => values[f] !== undefined);
     if (stray.length > 0) throw new UsageError(`${stray.map((f) => `--${f}`).join(', ')} go${stray.length === 1 ? 'es' : ''} with --smtp`, 'serve');
   }
-  const { host, port: apiPort } = listenAddress(str(values.listen) ?? '127.0.0.1:8080');
+  const { host, port: apiPort } = listenAddress(str(values.listen) ?? '127.0.0.1:8080', 8080, 'serve');
   const config = readConfig(values);
   const entries: TokenEntry[] = [...config.tokens];
   const admin = io.env.MTA_EXPR_ADMIN_TOKEN;

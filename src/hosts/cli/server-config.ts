@@ -13,8 +13,9 @@ import type { BlockInput } from '../../language/index.js';
 import type { TokenEntry } from '../api/tokens.js';
 import { buildObjects, type ConfigObjects } from '../config/live.js';
 import { ConfigError } from '../config/object.js';
-import { objectSchema, SCHEMA, type Schema } from '../config/schema.js';
-import { hasOwn, isObject } from '../json.js';
+import { SCHEMA, type Schema } from '../config/schema.js';
+import { objectOverrides } from '../config/source.js';
+import { isObject } from '../json.js';
 import type { SmtpUser } from '../smtp/server.js';
 
 export interface ServerConfig {
@@ -28,23 +29,13 @@ export interface ServerConfig {
   tls?: { key: string; cert: string };
 }
 
-
-const SERVER_KEYS = ['users', 'tls', 'tokens'];
+/** The keys of the file that are not configuration objects. */
+export const SERVER_KEYS = ['users', 'tls', 'tokens'];
 
 /** Builds the configuration from parsed JSON; throws ConfigError naming the faulty part. */
 export function serverConfig(json: unknown, baseDir = '.', schema: Schema = SCHEMA): ServerConfig {
+  const overrides = objectOverrides(json, schema, SERVER_KEYS);
   if (!isObject(json)) throw new ConfigError('config', '*', 'the configuration must be a JSON object');
-  for (const key of Object.keys(json)) {
-    if (!SERVER_KEYS.includes(key) && objectSchema(schema, key) === undefined) {
-      throw new ConfigError('config', key, `unknown configuration key (expected ${[...SERVER_KEYS, ...Object.keys(schema)].join(', ')})`);
-    }
-  }
-  const overrides: Record<string, Record<string, BlockInput>> = {};
-  for (const name of Object.keys(schema)) {
-    const values = hasOwn(json, name) ? json[name] : {};
-    if (!isObject(values)) throw new ConfigError(name, '*', 'must be an object of field blocks');
-    overrides[name] = values as Record<string, BlockInput>;
-  }
   const users = (json.users ?? []) as unknown;
   if (!Array.isArray(users) || !users.every((u) => isObject(u) && typeof u.username === 'string' && typeof u.password === 'string')) {
     throw new ConfigError('config', 'users', 'users must be a list of {username, password, addresses?, tokens?}');

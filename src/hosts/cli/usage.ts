@@ -46,6 +46,7 @@ const CLIENT_FLAGS: Readonly<Record<string, Flag>> = {
 const expr = () => import('./expr-commands.js');
 const servers = () => import('./server-commands.js');
 const clients = () => import('./client-commands.js');
+const policyd = () => import('./policyd-command.js');
 
 const SOURCE = { min: 0, max: 1 };
 
@@ -110,6 +111,23 @@ export const COMMANDS: readonly Command[] = [
     positionals: { min: 1, max: 1 },
     flags: { ...CLIENT_FLAGS, field: { type: 'string', multiple: true, value: 'NAME=BLOCK', description: 'a field and its new block (repeat for more fields)' } },
     run: async (a) => (await clients()).updateCommand(a),
+  },
+  {
+    name: 'policyd',
+    operands: '--config FILE | --url URL',
+    summary: "the Postfix policy service (check_policy_service) on a configuration file or on serve's live configuration",
+    positionals: { min: 0, max: 0 },
+    flags: {
+      listen: { type: 'string', value: 'HOST:PORT', description: 'address of the service (default 127.0.0.1:10040; port 0: any free port)' },
+      config: { type: 'string', value: 'FILE', description: 'configuration file (JSON, as for smtp --config), read again when it changes' },
+      ...CLIENT_FLAGS,
+      refresh: { type: 'string', value: 'MS', description: 'with --url: read the configuration again after this many milliseconds (default 1000)' },
+      hostname: { type: 'string', value: 'NAME', description: "system('hostname') in the expressions (default localhost)" },
+      listener: { type: 'string', multiple: true, value: 'PORT=NAME[:PORT]', description: "Postfix's server_port PORT is the listener NAME, seen as local_port PORT (e.g. 2587=submission:587)" },
+      'sender-logins': { type: 'string', value: 'FILE', description: 'who may send as whom, for mustMatchSender (the source format of smtpd_sender_login_maps)' },
+      verbose: { type: 'boolean', description: 'log every decision' },
+    },
+    run: async (a) => (await policyd()).policydCommand(a),
   },
 ];
 

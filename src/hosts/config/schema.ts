@@ -122,6 +122,23 @@ export const SCHEMA: Schema = {
       },
     },
   },
+  PostfixPolicy: {
+    description: "Operator rules of the Postfix policy service (`mta-expr policyd`): the action answered to Postfix's check_policy_service.",
+    location: 'mta-expr › Postfix policy service',
+    singleton: true,
+    fields: {
+      action: {
+        type: 'optionalString',
+        description:
+          "The Postfix access action for a request that passed the AUTH checks: 'REJECT text', 'DEFER_IF_PERMIT text', 'DUNNO', 'OK', a '4NN/5NN text' reply… (false: no rule, DUNNO). Evaluated at every request (rcpt is empty before RCPT TO).",
+        variables: 'MtaRcptToVariable',
+        constants: null,
+        default: { match: [], else: 'false' },
+        fallback: null,
+        smtpLine: true,
+      },
+    },
+  },
 };
 
 /** The object of that name (own keys only: `constructor` is no object), or undefined. */

@@ -12,7 +12,7 @@
  */
 import type { Environment } from '../../language/index.js';
 import type { ConfigObjects } from '../config/live.js';
-import type { ErrorHook } from '../config/object.js';
+import type { ErrorHook, FieldError } from '../config/object.js';
 import { SCHEMA } from '../config/schema.js';
 
 /** A field's value from a stage, or the schema's fallback when the configuration has no such object. */
@@ -62,15 +62,47 @@ export interface MailAnswers {
   values: StageValues;
 }
 
+/** What the server knows at RCPT TO (MtaRcptToVariable), besides the connection. */
+export interface RcptInfo {
+  helo: string;
+  sender: string;
+  authenticatedAs: string;
+  rcpt: string;
+  /** Every recipient accepted so far, this one included. */
+  recipients: string[];
+  isTls: boolean;
+}
+
+export interface RcptAnswers {
+  values: StageValues;
+}
+
 export interface PolicyOptions {
   /** The host environment: `system` values (hostname, domain, …), globals, lookups. */
   env?: Environment;
   /** Receives fields that gave no value (wrong type, refused value, failed evaluation). */
   onError?: ErrorHook;
+  /**
+   * A field that gives no value fails its stage with a PolicyStageError (the host answers
+   * a temporary failure) instead of falling back to the field's default: a rule the
+   * operator wrote is never silently replaced by a laxer default.
+   */
+  strict?: boolean;
+}
+
+/** A stage of a strict policy whose fields did not all give a value. */
+export class PolicyStageError extends Error {
+  override readonly name = 'PolicyStageError';
+  constructor(
+    readonly stage: StageName,
+    readonly errors: readonly FieldError[],
+  ) {
+    super(`${stage} stage: ${errors.map((e) => `${e.object}.${e.field}: ${e.cause instanceof Error ? e.cause.message : String(e.cause)}`).join('; ')}`);
+  }
 }
 
 /** The stage of each variable group. */
-export const STAGES = { connect: 'MtaConnectionVariable', ehlo: 'MtaEhloVariable', mail: 'MtaMailFromVariable' } as const;
+export const STAGES = { connect: 'MtaConnectionVariable', ehlo: 'MtaEhloVariable', mail: 'MtaMailFromVariable', rcpt: 'MtaRcptToVariable' } as const;
 export type StageName = keyof typeof STAGES;
 
 export class SessionPolicy {
@@ -105,6 +137,7 @@ export class PolicySession {
   private readonly vars: Record<string, unknown>;
   private readonly env: Environment;
   private readonly onError: ErrorHook | undefined;
+  private readonly strict: boolean;
   private readonly connectStage: Stage<null, ConnectAnswers>;
   private readonly ehloStage: Stage<{ helo: string; tls: boolean }, EhloAnswers>;
   private readonly mailStage: Stage<{ sender: string; user: string; tls: boolean }, MailAnswers>;
@@ -117,6 +150,7 @@ export class PolicySession {
     this.vars = Object.assign(Object.create(null) as Record<string, unknown>, { protocol: 'smtp', asn: '', country: '' }, connection);
     this.env = options.env ?? {};
     this.onError = options.onError;
+    this.strict = options.strict ?? false;
     this.connectStage = new Stage(() => this.computeConnect());
     this.ehloStage = new Stage((k) => this.computeEhlo(k.helo, k.tls));
     this.mailStage = new Stage((k) => this.computeMail(k.sender, k.user, k.tls));
@@ -126,12 +160,18 @@ export class PolicySession {
   private async stage(name: StageName, vars: Record<string, unknown>): Promise<StageValues> {
     const group = STAGES[name];
     const values: StageValues = {};
+    const errors: FieldError[] = [];
+    const onError: ErrorHook = (e) => {
+      errors.push(e);
+      this.onError?.(e);
+    };
     for (const [objectName, object] of Object.entries(this.config)) {
       for (const [field, schema] of Object.entries(object.schema.fields)) {
         if (schema.variables !== group) continue;
-        (values[objectName] ??= {})[field] = await object.evaluate(field, vars, this.env, this.onError);
+        (values[objectName] ??= {})[field] = await object.evaluate(field, vars, this.env, onError);
       }
     }
+    if (this.strict && errors.length > 0) throw new PolicyStageError(name, errors);
     return values;
   }
 
@@ -171,11 +211,47 @@ export class PolicySession {
   }
 
   private async computeMail(sender: string, user: string, tls: boolean): Promise<MailAnswers> {
-    const at = sender.lastIndexOf('@');
-    const vars = { ...this.vars, is_tls: tls, sender, sender_domain: at >= 0 ? sender.slice(at + 1).toLowerCase() : '', authenticated_as: user };
+    const vars = { ...this.vars, is_tls: tls, sender, sender_domain: domainOf(sender), authenticated_as: user };
     const values = await this.stage('mail', vars);
     return { mustMatchSender: answer<boolean>(values, 'MtaStageAuth', 'mustMatchSender'), values };
   }
+
+  /** Every field of the RCPT TO stage (MtaRcptToVariable), for one recipient; not memoised. */
+  async rcpt(info: RcptInfo): Promise<RcptAnswers> {
+    const vars = {
+      ...this.vars,
+      is_tls: info.isTls,
+      helo_domain: info.helo,
+      sender: info.sender,
+      sender_domain: domainOf(info.sender),
+      authenticated_as: info.authenticatedAs,
+      rcpt: info.rcpt,
+      rcpt_domain: domainOf(info.rcpt),
+      recipients: info.recipients,
+      priority: 0,
+    };
+    return { values: await this.stage('rcpt', vars) };
+  }
+}
+
+/** The domain of an address, in lower case ('' without one). */
+function domainOf(address: string): string {
+  const at = address.lastIndexOf('@');
+  return at >= 0 ? address.slice(at + 1).toLowerCase() : '';
+}
+
+/**
+ * Whether an authenticated user may send as `sender` (mustMatchSender): the sender is the
+ * username itself or one of the user's addresses, compared without regard to case; an
+ * address `@example.org` stands for every sender of that domain (as in the reference).
+ */
+export function senderMatches(sender: string, username: string, addresses: readonly string[] = []): boolean {
+  const s = sender.toLowerCase();
+  if (s === username.toLowerCase()) return true;
+  return addresses.some((a) => {
+    const e = a.toLowerCase();
+    return e === s || (e.startsWith('@') && s.endsWith(e));
+  });
 }
 
 /** The failure limit and wait before any EHLO was answered: the schema's fallbacks. */

@@ -13,7 +13,7 @@ import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse, type SMTPServerSession } from 'smtp-server';
 import { authError, plainAddress, PolicyConnection, type PolicyState } from './connection.js';
-import { DEFAULT_AUTH_LIMITS, type SessionPolicy } from './policy.js';
+import { DEFAULT_AUTH_LIMITS, senderMatches, type SessionPolicy } from './policy.js';
 
 export interface SmtpUser {
   username: string;
@@ -168,9 +168,7 @@ export class PolicySmtpServer {
     connection.policy.session.mail(sender, username, session.secure).then(
       ({ mustMatchSender }) => {
         if (!mustMatchSender) return callback();
-        const user = this.findUser(username);
-        const allowed = [username, ...(user?.addresses ?? [])].map((a) => a.toLowerCase());
-        if (allowed.includes(sender.toLowerCase())) return callback();
+        if (senderMatches(sender, username, this.findUser(username)?.addresses)) return callback();
         callback(authError('5.7.1 Sender address does not match the authenticated user', 550));
       },
       () => callback(authError('4.3.0 Temporary policy failure', 451)),

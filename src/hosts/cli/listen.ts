@@ -1,0 +1,28 @@
+/** What the long-running commands share: ports and HOST:PORT flags, bind failures, waiting for a signal. */
+import { CommandError, UsageError } from './io.js';
+
+export function port(text: string | undefined, fallback: number, flag: string, command: string): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (!/^[0-9]+$/.test(text) || n > 65535) throw new UsageError(`${flag} must be a port number (0 to 65535), not \`${text}\``, command);
+  return n;
+}
+
+export function listenAddress(text: string, fallbackPort: number, command: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
+  if (!m) throw new UsageError(`--listen must be HOST:PORT, not \`${text}\``, command);
+  return { host: m[1] ?? m[2]!, port: port(m[3], fallbackPort, '--listen', command) };
+}
+
+export const untilSignal = (): Promise<void> =>
+  new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+
+/** Binds a server or fails with one line naming the address (busy, privileged). */
+export function listenFailure(e: unknown, what: string): never {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'EADDRINUSE' ? 'the address is in use' : code === 'EACCES' ? 'permission denied (ports below 1024 need privileges)' : (e as Error).message;
+  throw new CommandError(`cannot listen on ${what}: ${why}`);
+}
