@@ -124,12 +124,16 @@ export function createApiServer(options: ApiServerOptions): Server | HttpsServer
         req.resume();
         return reply(res, plainProblem(404, 'Not found: the JMAP session is GET /jmap/session, the API POST /api'));
       }
+      const allow = path === '/api' || path.startsWith('/jmap/upload/') ? 'POST' : 'GET';
+      if (req.method !== allow && !(allow === 'GET' && req.method === 'HEAD')) {
+        req.resume();
+        return methodNotAllowed(res, allow);
+      }
       const caller = authenticate(req, res);
       if (caller === null) return;
-      if (path === '/api') return req.method === 'POST' ? api(req, res, caller) : (req.resume(), methodNotAllowed(res, 'POST'));
+      if (path === '/api') return api(req, res, caller);
       req.resume();
       if (path.startsWith('/jmap/upload/')) return reply(res, problem('limit', 'This server accepts no uploads (maxSizeUpload is 0).', { limit: 'maxSizeUpload' }));
-      if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET');
       if (path === '/jmap/session') return reply(res, { status: 200, body: sessionResource(caller, live.schema, limits, origin(req, secure)) });
       if (path === '/api/schema') return redirect(res, `/api/schema/${schema.digest}`);
       if (schemaDigest === schema.digest) {
