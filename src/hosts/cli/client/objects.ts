@@ -94,13 +94,14 @@ function fieldPatch(object: SchemaObject, words: readonly string[]): Record<stri
       patch[key] = text === 'null' ? null : text;
       continue;
     }
+    const hint = `a block is a JSON object such as {"match": [], "else": "5"}, or null; for one value inside it, use ${key}/else=${text}`;
     let block: unknown;
     try {
       block = parseJsonStrict(text, `--field ${key}`);
     } catch (e) {
-      throw new UsageError(`${(e as Error).message} (a block is JSON such as {"match": [], "else": "5"}; for one value inside it, use ${key}/else=5)`, 'update');
+      throw new UsageError(`${(e as Error).message} (${hint})`, 'update');
     }
-    if (block !== null && !isObject(block)) throw new UsageError(`--field ${key}: a block is a JSON object {"match": [...], "else": "..."} or null`, 'update');
+    if (block !== null && !isObject(block)) throw new UsageError(`--field ${key}: ${hint}`, 'update');
     patch[key] = block;
   }
   return patch;
