@@ -137,8 +137,14 @@ describe('limits', () => {
     }
   });
 
-  it('refuses a bad limit flag as a usage error', async () => {
+  it('refuses a bad limit flag as a usage error; the usage gives each default', async () => {
     const { runCli } = await import('../support/cli.js');
+    const { DEFAULT_LIMITS } = await import('../../src/hosts/api/session.js');
+    const help = runCli(['serve', '--help']).out;
+    for (const [name, value] of Object.entries(DEFAULT_LIMITS)) {
+      const flag = name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+      expect(help).toMatch(new RegExp(`--${flag} \\S+ +.*\\(default ${value}\\)`));
+    }
     const r = runCli(['serve', '--data', '/nonexistent', '--max-calls-in-request', '0']);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/^error: --max-calls-in-request must be a positive integer, not `0`/);

@@ -123,8 +123,8 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'update',
-    operands: 'OBJECT [singleton] --field NAME=BLOCK | --json PATCH | --file FILE | --stdin',
-    summary: 'change fields through the management API (null restores the default)',
+    operands: 'OBJECT [singleton] --field NAME=BLOCK …',
+    summary: 'change fields through the management API (or --json PATCH, --file, --stdin; null restores a default)',
     positionals: { min: 1, max: 2 },
     flags: {
       ...CLIENT_FLAGS,
@@ -139,7 +139,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'describe',
     operands: 'OBJECT',
-    summary: "each field's type, default, description and the variables and constants of its context",
+    summary: "each field's type, default, description, and the variables and constants of its context",
     positionals: { min: 1, max: 1 },
     flags: CLIENT_FLAGS,
     run: async (a) => (await objects()).describeCommand(a),
@@ -155,7 +155,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'apply',
     operands: 'FILE',
-    summary: 'make the objects of a snapshot file so, all or nothing, showing each change (fields absent: their defaults)',
+    summary: 'make the server match a snapshot file, all or nothing, showing each change',
     positionals: { min: 1, max: 1 },
     flags: {
       ...CLIENT_FLAGS,
@@ -167,7 +167,7 @@ export const COMMANDS: readonly Command[] = [
   {
     name: 'history',
     operands: 'OBJECT',
-    summary: 'the accepted changes of an object: when, by which token, which fields, the states',
+    summary: 'the accepted changes of an object: when, which token, which fields, the states',
     positionals: { min: 1, max: 1 },
     flags: {
       ...CLIENT_FLAGS,
