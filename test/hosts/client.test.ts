@@ -3,7 +3,7 @@
  * a user runs them (dist/cli.js) against `mta-expr serve` on loopback, with their failures:
  * connection refused, TLS mismatches, an untrusted certificate, 401, 403, method errors.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -32,7 +32,7 @@ describe('the Session resource', () => {
   });
 
   it('has the capabilities with the enforced limits, the account, the token name and URLs', async () => {
-    const session = await (await fetch(`${s.url}/jmap/session`, { headers: auth })).json();
+    const session = (await (await fetch(`${s.url}/jmap/session`, { headers: auth })).json()) as any;
     expect(session.capabilities[CORE]).toEqual({
       maxSizeUpload: 0,
       maxConcurrentUpload: 0,
@@ -50,7 +50,7 @@ describe('the Session resource', () => {
     expect(session.apiUrl).toBe(`${s.url}/api`);
     expect(session.downloadUrl).toContain('{blobId}');
     expect(typeof session.state).toBe('string');
-    const reader = await (await fetch(`${s.url}/jmap/session`, { headers: { Authorization: `Bearer ${READER_TOKEN}` } })).json();
+    const reader = (await (await fetch(`${s.url}/jmap/session`, { headers: { Authorization: `Bearer ${READER_TOKEN}` } })).json()) as any;
     expect(reader.username).toBe('reader');
     expect(reader.accounts.config.isReadOnly).toBe(true);
     expect(reader.state).not.toBe(session.state);
@@ -77,7 +77,7 @@ describe('the schema resource', () => {
     expect(r.status).toBe(307);
     const location = r.headers.get('location')!;
     expect(location).toMatch(/^\/api\/schema\/[A-Za-z0-9_-]{43}$/);
-    const schema = await (await fetch(`${s.url}${location}`, { headers: auth })).json();
+    const schema = (await (await fetch(`${s.url}${location}`, { headers: auth })).json()) as any;
     expect(Object.keys(schema).sort()).toEqual(['dashboards', 'enums', 'fields', 'forms', 'layouts', 'lists', 'objects', 'schemas']);
     expect(schema.objects['x:MtaStageAuth']).toMatchObject({ type: 'singleton', permissionPrefix: 'sysMtaStageAuth' });
     expect(schema.schemas['x:MtaStageConnect']).toEqual({ type: 'single', schemaName: 'x:MtaStageConnect' });
@@ -106,7 +106,7 @@ describe('limits', () => {
   it('takes its limits from the serve flags, and enforces each', async () => {
     const small = await serve(['--max-calls-in-request', '2', '--max-size-request', '2000', '--max-objects-in-get', '1', '--max-objects-in-set', '2', '--max-concurrent-requests', '2']);
     try {
-      const session = await (await fetch(`${small.url}/jmap/session`, { headers: auth })).json();
+      const session = (await (await fetch(`${small.url}/jmap/session`, { headers: auth })).json()) as any;
       expect(session.capabilities[CORE]).toMatchObject({ maxCallsInRequest: 2, maxSizeRequest: 2000, maxObjectsInGet: 1, maxObjectsInSet: 2, maxConcurrentRequests: 2 });
       const three = await post(small, { using: USING, methodCalls: [['x:MtaStageAuth/get', {}, 'a'], ['x:MtaStageAuth/get', {}, 'b'], ['x:MtaStageAuth/get', {}, 'c']] });
       expect(three.json.limit).toBe('maxCallsInRequest');

@@ -103,7 +103,7 @@ async function init(s: Served): Promise<Context> {
   SCHEMA(schema, 'schema');
   const res = await fetch(`${s.url}/jmap/session`, { headers: AUTH, redirect: 'manual' });
   expect(res.status).toBe(200);
-  const session = await res.json();
+  const session = (await res.json()) as any;
   SESSION(session, 'session');
   expect(session.capabilities['urn:ietf:params:jmap:core']).toBeDefined();
   expect(session.apiUrl).toBeDefined();
@@ -120,7 +120,7 @@ async function jmapCall(s: Served, ctx: Context, method: string, args: unknown):
     redirect: 'manual',
   });
   expect(res.status).toBe(200);
-  const body = await res.json();
+  const body = (await res.json()) as any;
   RESPONSE(body, 'response');
   expect(body.methodResponses).toHaveLength(1);
   const [name, result] = body.methodResponses[0];
