@@ -14,7 +14,7 @@ import { compile, CompileError } from '../../../language/index.js';
 import { hasOwn, isObject, parseJsonStrict } from '../../json.js';
 import { CommandError, styles, useColor, type CommandArgs } from '../io.js';
 import { ApiClient, findObject, readObjects, result, type SchemaObject, type WireBlock } from './api.js';
-import { fieldChange, sameBlock, wireBlock, type Styles } from './render.js';
+import { objectChanges, sameBlock, wireBlock } from './render.js';
 
 /** Exit code of `apply --dry-run --exit-code` when the server differs from the file. */
 export const DRIFT_EXIT = 3;
@@ -90,21 +90,6 @@ interface ObjectPlan {
   lines: string[];
 }
 
-function plan(object: SchemaObject, state: string, current: Record<string, WireBlock>, desired: Record<string, WireBlock>, s: Styles): ObjectPlan {
-  const patch: Record<string, WireBlock | null> = {};
-  const lines: string[] = [];
-  for (const field of Object.keys(object.fields)) {
-    const from = current[field];
-    const to = desired[field];
-    if (from === undefined || to === undefined || sameBlock(from, to)) continue;
-    const def = object.defaults[field];
-    const toDefault = def !== undefined && sameBlock(to, def);
-    patch[field] = toDefault ? null : to;
-    lines.push(...fieldChange(field, from, to, toDefault, def !== undefined && sameBlock(from, def), s));
-  }
-  return { object, state, patch, lines };
-}
-
 /** `mta-expr apply FILE [--dry-run [--exit-code]]`. */
 export async function applyCommand({ values, positionals, io }: CommandArgs): Promise<number> {
   const file = positionals[0]!;
@@ -113,7 +98,9 @@ export async function applyCommand({ values, positionals, io }: CommandArgs): Pr
   const desired = desiredObjects(file, schema);
   const current = await readObjects(client, [...desired.keys()]);
   const s = styles(useColor(io, 'stdout'));
-  const plans = [...desired].map(([object, blocks]) => plan(object, current.get(object.name)!.state, current.get(object.name)!.blocks, blocks, s)).filter((p) => p.lines.length > 0);
+  const plans = [...desired]
+    .map(([object, blocks]): ObjectPlan => ({ object, state: current.get(object.name)!.state, ...objectChanges(object, current.get(object.name)!.blocks, blocks, s) }))
+    .filter((p) => p.lines.length > 0);
   if (plans.length === 0) {
     io.stdout.write(`nothing to do: the server already matches ${file}\n`);
     return 0;

@@ -8,18 +8,8 @@
 import { hasOwn } from '../../json.js';
 import { CommandError, styles, UsageError, useColor, type CommandArgs } from '../io.js';
 import { ApiClient, findObject, readObjects, type SchemaObject, type WireBlock } from './api.js';
-import { fieldChange, sameBlock, type Styles } from './render.js';
-
-interface Entry {
-  time: string;
-  token: string;
-  object: string;
-  fields: string[];
-  old: Record<string, WireBlock | null>;
-  new: Record<string, WireBlock | null>;
-  oldState: string;
-  newState: string;
-}
+import type { HistoryEntry } from '../../config/store.js';
+import { objectChanges } from './render.js';
 
 interface Timeline {
   client: ApiClient;
@@ -27,7 +17,7 @@ interface Timeline {
   state: string;
   /** Every field's block now. */
   blocks: Record<string, WireBlock>;
-  entries: Entry[];
+  entries: HistoryEntry[];
 }
 
 async function timeline(args: CommandArgs, limit?: number): Promise<Timeline> {
@@ -38,7 +28,7 @@ async function timeline(args: CommandArgs, limit?: number): Promise<Timeline> {
     client.call1(`x:${object.name}/history`, limit === undefined ? {} : { limit }),
   ]);
   const { state, blocks } = current.get(object.name)!;
-  return { client, object, state, blocks, entries: history.list as Entry[] };
+  return { client, object, state, blocks, entries: history.list as HistoryEntry[] };
 }
 
 /** Every field's block at a past (or the current) state. */
@@ -47,7 +37,7 @@ function blocksAt(t: Timeline, state: string): Record<string, WireBlock> {
   let at = t.state;
   for (let i = t.entries.length - 1; at !== state && i >= 0; i--) {
     const e = t.entries[i]!;
-    for (const f of e.fields) if (hasOwn(e.old, f)) blocks[f] = e.old[f] ?? t.object.defaults[f]!;
+    for (const f of e.fields) if (hasOwn(e.old, f)) blocks[f] = (e.old[f] as WireBlock | null) ?? t.object.defaults[f]!;
     at = e.oldState;
   }
   if (at !== state) {
@@ -55,22 +45,6 @@ function blocksAt(t: Timeline, state: string): Record<string, WireBlock> {
     throw new CommandError(`${t.object.name} has had no state ${state} (its states: ${known.join(', ')})`);
   }
   return blocks;
-}
-
-/** The changes from one configuration of an object to another, field by field. */
-function changes(object: SchemaObject, from: Record<string, WireBlock>, to: Record<string, WireBlock>, s: Styles): { lines: string[]; patch: Record<string, WireBlock | null> } {
-  const lines: string[] = [];
-  const patch: Record<string, WireBlock | null> = {};
-  for (const field of Object.keys(object.fields)) {
-    const a = from[field];
-    const b = to[field];
-    if (a === undefined || b === undefined || sameBlock(a, b)) continue;
-    const def = object.defaults[field];
-    const toDefault = def !== undefined && sameBlock(b, def);
-    patch[field] = toDefault ? null : b;
-    lines.push(...fieldChange(field, a, b, toDefault, def !== undefined && sameBlock(a, def), s));
-  }
-  return { lines, patch };
 }
 
 /** `mta-expr history OBJECT [--limit N] [--json]`. */
@@ -105,7 +79,7 @@ export async function diffCommand(args: CommandArgs): Promise<number> {
   const from = positionals[1]!;
   const to = positionals[2] ?? t.state;
   const s = styles(useColor(io, 'stdout'));
-  const { lines } = changes(t.object, blocksAt(t, from), blocksAt(t, to), s);
+  const { lines } = objectChanges(t.object, blocksAt(t, from), blocksAt(t, to), s);
   io.stdout.write(lines.length === 0 ? `${t.object.name}: states ${from} and ${to} are the same\n` : [`${s.bold(t.object.name)} ${from} → ${to}:`, ...lines].join('\n') + '\n');
   return 0;
 }
@@ -116,7 +90,7 @@ export async function rollbackCommand(args: CommandArgs): Promise<number> {
   if (typeof values.to !== 'string') throw new UsageError('rollback needs --to STATE (see `mta-expr history OBJECT`)', 'rollback');
   const t = await timeline(args);
   const s = styles(useColor(io, 'stdout'));
-  const { lines, patch } = changes(t.object, t.blocks, blocksAt(t, values.to), s);
+  const { lines, patch } = objectChanges(t.object, t.blocks, blocksAt(t, values.to), s);
   if (lines.length === 0) {
     io.stdout.write(`${t.object.name} (state ${t.state}) is already as it was in state ${values.to}: nothing to do\n`);
     return 0;

@@ -6,7 +6,7 @@
 import { diffArrays } from 'diff';
 import { normalizeBlock, type BlockInput } from '../../../language/index.js';
 import { styles } from '../io.js';
-import type { WireBlock } from './api.js';
+import type { SchemaObject, WireBlock } from './api.js';
 
 export type Styles = ReturnType<typeof styles>;
 
@@ -41,4 +41,23 @@ export function blockDiff(from: WireBlock, to: WireBlock, s: Styles, indent = ' 
 export function fieldChange(field: string, from: WireBlock, to: WireBlock, toDefault: boolean, fromDefault: boolean, s: Styles): string[] {
   const note = toDefault ? ' (back to its default)' : fromDefault ? ' (was its default)' : '';
   return [`  ${s.bold(field)}${note}`, ...blockDiff(from, to, s)];
+}
+
+/**
+ * The changes from one configuration of an object to another, field by field: the lines to
+ * print and the patch that makes the first into the second (null: back to the default).
+ */
+export function objectChanges(object: SchemaObject, from: Record<string, WireBlock>, to: Record<string, WireBlock>, s: Styles): { lines: string[]; patch: Record<string, WireBlock | null> } {
+  const lines: string[] = [];
+  const patch: Record<string, WireBlock | null> = {};
+  for (const field of Object.keys(object.fields)) {
+    const a = from[field];
+    const b = to[field];
+    if (a === undefined || b === undefined || sameBlock(a, b)) continue;
+    const def = object.defaults[field];
+    const toDefault = def !== undefined && sameBlock(b, def);
+    patch[field] = toDefault ? null : b;
+    lines.push(...fieldChange(field, a, b, toDefault, def !== undefined && sameBlock(a, def), s));
+  }
+  return { lines, patch };
 }
