@@ -23,7 +23,7 @@ export {
 } from './smtp/policy.js';
 export { PolicySmtpServer, type PolicySmtpServerOptions, type ReceivedMessage, type SmtpListener, type SmtpUser } from './smtp/server.js';
 export { selfSignedCertificate } from './smtp/tls.js';
-export { createApiServer, type ApiServerOptions } from './api/http.js';
+export { closeApiServer, createApiServer, type ApiServerOptions } from './api/http.js';
 export { handleJmap } from './api/jmap.js';
 export { ACCOUNT_ID, apiLimits, ATOMIC, CORE, DEFAULT_LIMITS as DEFAULT_API_LIMITS, HISTORY, sessionResource, STALWART, type ApiLimits } from './api/session.js';
 export { schemaResource } from './api/schema-resource.js';

@@ -67,6 +67,32 @@ describe('the Session resource', () => {
   });
 });
 
+describe('push (the event source)', () => {
+  it('sends a StateChange after each change of the types asked for, pings, and ends with closeafter=state', async () => {
+    const s = await serve();
+    try {
+      const session = (await (await fetch(`${s.url}/jmap/session`, { headers: auth })).json()) as any;
+      const url = session.eventSourceUrl.replace('{types}', 'x:MtaStageConnect').replace('{closeafter}', 'state').replace('{ping}', '0');
+      const res = await fetch(url, { headers: auth });
+      expect(res.headers.get('content-type')).toBe('text/event-stream');
+      const text = res.text();
+      await update(s, 'MtaStageAuth', { 'maxFailures/else': '6' });
+      await update(s, 'MtaStageConnect', { 'hostname/else': "'mx.push'" });
+      expect(await text).toBe('event: state\ndata: {"@type":"StateChange","changed":{"config":{"x:MtaStageConnect":"1"}}}\n\n');
+      const bad = await fetch(`${s.url}/jmap/eventsource/?types=*&closeafter=never&ping=0`, { headers: auth });
+      expect(bad.status).toBe(400);
+      // A ping every second; an open stream does not keep the server from stopping.
+      const open = await fetch(`${s.url}/jmap/eventsource/?types=*&closeafter=no&ping=1`, { headers: auth });
+      const reader = open.body!.getReader();
+      expect(new TextDecoder().decode((await reader.read()).value)).toBe('event: ping\ndata: {"interval":1}\n\n');
+      expect(await s.stop()).toBe(0);
+      while (!(await reader.read()).done);
+    } finally {
+      await s.stop();
+    }
+  });
+});
+
 describe('the schema resource', () => {
   let s: Served;
   beforeAll(async () => (s = await serve()));

@@ -7,13 +7,16 @@
  *   POST /api                    JMAP API requests (jmap.ts), within the limits of the session
  *   GET  /api/schema             redirects to /api/schema/<digest>, the schema resource (schema-resource.ts)
  *
+ *   GET  /jmap/eventsource/      push: a state event after each change (push.ts)
+ *
  * The session's download and upload URLs answer as a server without blobs does (no blob
- * exists; uploads exceed maxSizeUpload 0), and push (the event source) is not offered.
+ * exists; uploads exceed maxSizeUpload 0).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { LiveConfig } from '../config/live.js';
 import { handleJmap, problem, type HttpAnswer } from './jmap.js';
+import { eventSource } from './push.js';
 import { schemaResource } from './schema-resource.js';
 import { apiLimits, sessionResource, type ApiLimits } from './session.js';
 import type { Caller, TokenTable } from './tokens.js';
@@ -75,12 +78,24 @@ function origin(req: IncomingMessage, secure: boolean): string {
 const methodNotAllowed = (res: ServerResponse, allow: string): void =>
   reply(res, plainProblem(405, `Use ${allow}`), { Allow: allow });
 
+/** The open event streams of each server (ended when it stops). */
+const eventStreams = new WeakMap<Server | HttpsServer, Set<ServerResponse>>();
+
+/** Stops a server made by createApiServer: no new connections, open event streams ended, idle connections closed. */
+export function closeApiServer(server: Server | HttpsServer): Promise<void> {
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  for (const res of eventStreams.get(server) ?? []) res.end();
+  server.closeIdleConnections();
+  return closed;
+}
+
 export function createApiServer(options: ApiServerOptions): Server | HttpsServer {
   const { live, tokens } = options;
   const limits = apiLimits(options.limits);
   const secure = options.tls !== undefined;
   const schema = schemaResource(live.schema);
   const inFlight = new Map<string, number>();
+  const streams = new Set<ServerResponse>();
 
   const authenticate = (req: IncomingMessage, res: ServerResponse): Caller | null => {
     const auth = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');
@@ -142,11 +157,17 @@ export function createApiServer(options: ApiServerOptions): Server | HttpsServer
       }
       if (schemaDigest !== undefined) return reply(res, plainProblem(404, 'No schema of that digest: GET /api/schema for the current one'));
       if (path.startsWith('/jmap/download/')) return reply(res, plainProblem(404, 'No such blob: this server holds no blobs'));
-      return reply(res, plainProblem(404, path.startsWith('/jmap/eventsource') ? 'This server offers no push (event source)' : 'Not found'));
+      if (path === '/jmap/eventsource/' || path === '/jmap/eventsource') {
+        const refused = eventSource(req, res, caller, live, streams);
+        return refused ? reply(res, refused) : undefined;
+      }
+      return reply(res, plainProblem(404, 'Not found'));
     })().catch((e: unknown) => {
       if (!res.headersSent) reply(res, plainProblem(500, e instanceof Error ? e.message : String(e)));
       else res.destroy();
     });
   };
-  return options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createServer(handler);
+  const server = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }, handler) : createServer(handler);
+  eventStreams.set(server, streams);
+  return server;
 }

@@ -4,7 +4,7 @@
  * the live configuration). Both run until SIGINT or SIGTERM.
  */
 import { once } from 'node:events';
-import { createApiServer } from '../api/http.js';
+import { closeApiServer, createApiServer } from '../api/http.js';
 import { DEFAULT_LIMITS, type ApiLimits } from '../api/session.js';
 import { ADMIN_NAME, PERMISSIONS, TokenTable, type TokenEntry } from '../api/tokens.js';
 import { LiveConfig, type ConfigObjects } from '../config/live.js';
@@ -160,6 +160,6 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
   }
   await untilSignal();
   await smtp?.stop();
-  await new Promise<void>((resolve) => api.close(() => resolve()));
+  await closeApiServer(api);
   return 0;
 }
