@@ -100,6 +100,6 @@ describe('two servers on one shared store', () => {
     expect(two.object('MtaStageAuth').block('maxFailures').else).toBe('5');
     expect((await shared.history('MtaStageAuth')).map((e) => [e.token, e.oldState, e.newState])).toEqual([['one', '0', '1'], ['two', '1', '2']]);
     // ifInState is checked against the stored state, not the stale one.
-    expect(await one.update('MtaStageAuth', { require: null }, '1')).toMatchObject({ ok: false, stateMismatch: true, state: '2' });
+    expect(await one.update('MtaStageAuth', { require: { match: [], else: 'true' } }, '1')).toMatchObject({ ok: false, stateMismatch: true, state: '2' });
   });
 });
