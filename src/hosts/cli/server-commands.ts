@@ -99,7 +99,7 @@ function listenAddress(text: string): { host: string; port: number } {
 const SMTP_ONLY = ['smtp-port', 'submission-port', 'host', 'verbose'];
 
 /** The `serve` flag of each API limit: `--max-calls-in-request` for maxCallsInRequest. */
-export const LIMIT_FLAGS = Object.fromEntries(Object.keys(DEFAULT_LIMITS).map((name) => [name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), name])) as Record<string, keyof ApiLimits>;
+const LIMIT_FLAGS = Object.fromEntries(Object.keys(DEFAULT_LIMITS).map((name) => [name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), name])) as Record<string, keyof ApiLimits>;
 
 function limitsOf(values: FlagValues): Partial<ApiLimits> {
   const limits: Partial<ApiLimits> = {};
