@@ -284,3 +284,15 @@ describe('persistence and concurrency', () => {
     await stop(api);
   });
 });
+
+describe('token names', () => {
+  it('names each token (default token-N); two tokens of one name, or a token named admin in the file, are refused', async () => {
+    const { serverConfig } = await import('../../src/hosts/cli/server-config.js');
+    const table = new TokenTable([{ token: READER, permissions: [] }, { token: ADMIN, permissions: [], name: 'ci' }]);
+    expect(table.lookup(READER)?.name).toBe('token-1');
+    expect(table.lookup(ADMIN)?.name).toBe('ci');
+    expect(() => new TokenTable([{ token: READER, permissions: [], name: 'ci' }, { token: ADMIN, permissions: [], name: 'ci' }])).toThrow('two tokens are named "ci"');
+    expect(() => new TokenTable([{ token: READER, permissions: [], name: '' }])).toThrow('a token name must be 1 to 64 printable characters');
+    expect(() => serverConfig({ tokens: [{ token: READER, permissions: [], name: 'admin' }] })).toThrow("the token name admin is the administrator's");
+  });
+});
