@@ -4,9 +4,9 @@
  * Everything here uses the language only through its public entry (`mta-expr`).
  */
 export { SCHEMA, fieldSchema, objectSchema, type FieldSchema, type FieldType, type ObjectSchema, type Schema } from './config/schema.js';
-export { compileField, ConfigError, ConfigObject, type ErrorHook, type FieldError, type FieldValue } from './config/object.js';
-export { buildObjects, LiveConfig, type ConfigObjects, type UpdateResult } from './config/live.js';
-export { FileStore, MemoryStore, type ConfigStore, type StoredConfig } from './config/store.js';
+export { canonicalBlock, compileField, ConfigError, ConfigObject, defaultBlock, type CanonicalBlock, type ErrorHook, type FieldError, type FieldValue } from './config/object.js';
+export { buildObjects, ConfigTransaction, LiveConfig, type ConfigObjects, type ConfigView, type UpdateResult } from './config/live.js';
+export { FileStore, INITIAL_STATE, MemoryStore, type ConfigChange, type ConfigStore, type HistoryEntry, type StoredConfig } from './config/store.js';
 export { MemoryLookups, type MemoryLookupsInit } from './lookups/memory.js';
 export {
   DEFAULT_AUTH_LIMITS,
@@ -23,9 +23,11 @@ export {
 } from './smtp/policy.js';
 export { PolicySmtpServer, type PolicySmtpServerOptions, type ReceivedMessage, type SmtpListener, type SmtpUser } from './smtp/server.js';
 export { selfSignedCertificate } from './smtp/tls.js';
-export { createApiServer, type ApiServerOptions } from './api/http.js';
-export { CORE, handleJmap, STALWART } from './api/jmap.js';
-export { MIN_TOKEN_LENGTH, permission, PERMISSIONS, permissionsOf, TokenTable, type TokenEntry } from './api/tokens.js';
+export { closeApiServer, createApiServer, type ApiServerOptions } from './api/http.js';
+export { handleJmap } from './api/jmap.js';
+export { ACCOUNT_ID, apiLimits, ATOMIC, CORE, DEFAULT_LIMITS as DEFAULT_API_LIMITS, HISTORY, sessionResource, STALWART, type ApiLimits } from './api/session.js';
+export { schemaResource } from './api/schema-resource.js';
+export { ADMIN_NAME, MIN_TOKEN_LENGTH, permission, PERMISSIONS, permissionsOf, TokenTable, type Caller, type TokenEntry } from './api/tokens.js';
 export { loadServerConfig, serverConfig, type ServerConfig } from './cli/server-config.js';
 export { run as runCli } from './cli/main.js';
 export { isObject } from './json.js';

@@ -20,7 +20,7 @@ const ADMIN = 'admin-0123456789';
 const READER = 'reader-0123456789';
 const USING = ['urn:ietf:params:jmap:core', 'urn:stalwart:jmap'];
 const GET_AUTH = { methodCalls: [['x:MtaStageAuth/get', { ids: ['singleton'] }, 'c1']], using: USING };
-const SET_AUTH = { methodCalls: [['x:MtaStageAuth/set', { update: { singleton: { maxFailures: { else: '3' } } } }, 'c1']], using: USING };
+const SET_AUTH = { methodCalls: [['x:MtaStageAuth/set', { update: { singleton: { maxFailures: { else: '7' } } } }, 'c1']], using: USING };
 const HAS_CURL = spawnSync('curl', ['--version'], { timeout: 5000 }).status === 0;
 
 interface Api {
@@ -33,10 +33,10 @@ interface Api {
 async function startApi(dir: string, store: ConfigStore = new FileStore(dir)): Promise<Api> {
   const live = await LiveConfig.open(store);
   const tokens = new TokenTable([
-    { token: ADMIN, permissions: PERMISSIONS },
-    { token: READER, permissions: ['sysMtaStageAuthGet', 'sysMtaStageConnectGet'] },
+    { token: ADMIN, permissions: PERMISSIONS, name: 'admin' },
+    { token: READER, permissions: ['sysMtaStageAuthGet', 'sysMtaStageConnectGet'], name: 'reader' },
   ]);
-  const server = createApiServer({ live, tokens, maxRequestBytes: 64 * 1024 });
+  const server = createApiServer({ live, tokens, limits: { maxSizeRequest: 64 * 1024, maxConcurrentRequests: 100 } });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/api`, live, server, dir };
 }
@@ -84,7 +84,7 @@ describe('management API', () => {
     expect(Object.keys(result.list[0])).toEqual(['id', 'maxFailures', 'waitOnFail', 'saslMechanisms', 'mustMatchSender', 'require']);
     expect(result.notFound).toEqual([]);
     const before = result.state;
-    const set = response(await post(api, SET_AUTH))[1];
+    const set = response(await post(api, call('x:MtaStageAuth/set', { update: { singleton: { maxFailures: { else: '8' } } } })))[1];
     expect(set.oldState).toBe(before);
     expect(set.newState).not.toBe(before);
     expect(response(await post(api, GET_AUTH))[1].state).toBe(set.newState);
@@ -141,7 +141,7 @@ describe('management API', () => {
 
   it('restores a default with null', async () => {
     await post(api, call('x:MtaStageConnect/set', { update: { singleton: { script: { else: "'welcome'" } } } }));
-    expect(response(await post(api, call('x:MtaStageConnect/get', { properties: ['script'] })))[1].list[0].script).toEqual({ else: "'welcome'" });
+    expect(response(await post(api, call('x:MtaStageConnect/get', { properties: ['script'] })))[1].list[0].script).toEqual({ match: [], else: "'welcome'" });
     await post(api, call('x:MtaStageConnect/set', { update: { singleton: { script: null } } }));
     expect(response(await post(api, call('x:MtaStageConnect/get', { properties: ['script'] })))[1].list[0].script).toEqual({ match: [], else: 'false' });
   });
@@ -184,7 +184,7 @@ describe('management API', () => {
     ['ids of the wrong type', call('x:MtaStageAuth/get', { ids: 'singleton' }), 'invalidArguments'],
     ['an unknown property', call('x:MtaStageAuth/get', { properties: ['nope'] }), 'invalidArguments'],
     ['update of the wrong type', call('x:MtaStageAuth/set', { update: [] }), 'invalidArguments'],
-    ['a result reference', call('x:MtaStageAuth/get', { '#ids': { resultOf: 'c0', name: 'x', path: '/ids' } }), 'invalidArguments'],
+    ['a result reference to no call', call('x:MtaStageAuth/get', { '#ids': { resultOf: 'c0', name: 'x', path: '/ids' } }), 'invalidResultReference'],
   ])('answers %s with a method error', async (_what, body, type) => {
     const res = await post(api, body);
     expect(res.status).toBe(200);
@@ -202,7 +202,7 @@ describe('management API', () => {
     });
     const [a, b, c] = res.json.methodResponses;
     expect(a[2]).toBe('a');
-    expect(b[1].list[0].require).toEqual({ else: 'true' });
+    expect(b[1].list[0].require).toEqual({ match: [], else: 'true' });
     expect(c).toEqual(['error', expect.objectContaining({ type: 'unknownMethod' }), 'c']);
   });
 
@@ -217,19 +217,19 @@ describe('persistence and concurrency', () => {
     const dir = mkdtempSync(join(tmpdir(), 'mta-expr-api-'));
     const first = await startApi(dir);
     await post(first, call('x:MtaStageConnect/set', { update: { singleton: { smtpGreeting: { else: "'persisted'" } } } }));
-    const state = first.live.state;
+    const state = first.live.stateOf('MtaStageConnect');
     await stop(first);
     const second = await startApi(dir);
     const r = response(await post(second, call('x:MtaStageConnect/get', { properties: ['smtpGreeting'] })))[1];
     expect(r.state).toBe(state);
-    expect(r.list[0].smtpGreeting).toEqual({ else: "'persisted'" });
+    expect(r.list[0].smtpGreeting).toEqual({ match: [], else: "'persisted'" });
     await stop(second);
   });
 
   it('serialises 50 concurrent updates: none is lost, the file is always whole', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'mta-expr-api-'));
     const api = await startApi(dir);
-    const start = Number(api.live.state);
+    const start = Number(api.live.stateOf('MtaStageAuth'));
     let reading = true;
     let reads = 0;
     const reader = (async () => {
@@ -245,7 +245,7 @@ describe('persistence and concurrency', () => {
     })();
     const results = await Promise.all(
       Array.from({ length: 50 }, (_, i) =>
-        post(api, call('x:MtaStageAuth/set', { update: { singleton: { maxFailures: { else: String(i + 1) } } } })).then((r) => response(r)[1]),
+        post(api, call('x:MtaStageAuth/set', { update: { singleton: { maxFailures: { else: String(i + 10) } } } })).then((r) => response(r)[1]),
       ),
     );
     reading = false;
@@ -255,19 +255,21 @@ describe('persistence and concurrency', () => {
     expect(newStates).toEqual(Array.from({ length: 50 }, (_, i) => start + i + 1));
     for (const r of results) expect(Number(r.newState)).toBe(Number(r.oldState) + 1);
     const stored = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as StoredConfig;
-    expect(stored.state).toBe(String(start + 50));
+    expect(stored.states.MtaStageAuth).toBe(String(start + 50));
+    const history = readFileSync(join(dir, 'history.jsonl'), 'utf8').trim().split('\n');
+    expect(history).toHaveLength(50);
     const last = results.find((r) => Number(r.newState) === start + 50);
     expect(last).toBeDefined();
-    expect(readdirSync(dir)).toEqual(['config.json']);
+    expect(readdirSync(dir).sort()).toEqual(['config.json', 'history.jsonl']);
     await stop(api);
   });
 
   it('changes nothing when the store cannot write', async () => {
-    const failing: ConfigStore = { load: async () => null, save: async () => Promise.reject(new Error('disk full')) };
+    const failing: ConfigStore = { open: async (initial) => initial, commit: async () => Promise.reject(new Error('disk full')), history: async () => [] };
     const api = await startApi(mkdtempSync(join(tmpdir(), 'mta-expr-api-')), failing);
     const r = response(await post(api, SET_AUTH));
     expect(r).toEqual(['error', expect.objectContaining({ type: 'serverFail', description: 'disk full' }), 'c1']);
-    expect(api.live.state).toBe('0');
+    expect(api.live.stateOf('MtaStageAuth')).toBe('0');
     expect(api.live.object('MtaStageAuth').isDefault('maxFailures')).toBe(true);
     await stop(api);
   });
@@ -280,5 +282,17 @@ describe('persistence and concurrency', () => {
     await post(api, call('x:MtaStageConnect/set', { update: { singleton: { smtpGreeting: { else: "system('hostname') + ' ready'" } } } }));
     expect((await policy.session(conn).connect()).greeting).toBe('mx.test ready');
     await stop(api);
+  });
+});
+
+describe('token names', () => {
+  it('names each token (default token-N); two tokens of one name, or a token named admin in the file, are refused', async () => {
+    const { serverConfig } = await import('../../src/hosts/cli/server-config.js');
+    const table = new TokenTable([{ token: READER, permissions: [] }, { token: ADMIN, permissions: [], name: 'ci' }]);
+    expect(table.lookup(READER)?.name).toBe('token-1');
+    expect(table.lookup(ADMIN)?.name).toBe('ci');
+    expect(() => new TokenTable([{ token: READER, permissions: [], name: 'ci' }, { token: ADMIN, permissions: [], name: 'ci' }])).toThrow('two tokens are named "ci"');
+    expect(() => new TokenTable([{ token: READER, permissions: [], name: '' }])).toThrow('a token name must be 1 to 64 printable characters');
+    expect(() => serverConfig({ tokens: [{ token: READER, permissions: [], name: 'admin' }] })).toThrow("the token name admin is the administrator's");
   });
 });

@@ -164,11 +164,11 @@ describe('mta-expr serve, get and update', () => {
       expect(updated).toMatchObject({ code: 0, out: 'updated MtaStageAuth: maxFailures (state 0 → 1)\n' });
       const got = client(['get', 'MtaStageAuth']);
       expect(got.code).toBe(0);
-      expect(got.out.split('\n').slice(0, 2)).toEqual(['MtaStageAuth (state 1)', '  maxFailures: {"else":"5"}']);
+      expect(got.out.split('\n').slice(0, 2)).toEqual(['MtaStageAuth (state 1)', '  maxFailures      5']);
       const rejected = client(['update', 'MtaStageAuth', '--field', 'waitOnFail={"else":"5 s"}']);
       expect(rejected.code).toBe(1);
       expect(rejected.err).toBe(
-        'rejected (invalidProperties: waitOnFail):\n' +
+        'error: MtaStageAuth not updated: invalidProperties (waitOnFail)\n' +
           'waitOnFail: unexpected `s` after a complete expression: two operands must be joined by an operator (else, line 1, column 3)\n' +
           '1 | 5 s\n' +
           '  |   ^\n',
@@ -179,7 +179,7 @@ describe('mta-expr serve, get and update', () => {
       const denied = spawnSync(process.execPath, [join(ROOT, 'dist', 'cli.js'), 'get', 'MtaStageAuth', '--url', url, '--token', 'wrong-token-000'], { encoding: 'utf8' });
       // A runtime failure: one line, exit 1.
       expect(denied.status).toBe(1);
-      expect(denied.stderr).toMatch(/^mta-expr: .*401 Unauthorized: Unknown token\n$/);
+      expect(denied.stderr).toMatch(/^error: .*401 Unauthorized: Unknown token \(check --token or \$MTA_EXPR_TOKEN\)\n$/);
     } finally {
       await new Promise((resolve) => {
         child.once('exit', resolve);
@@ -195,7 +195,7 @@ describe('the command table', () => {
     expect(run(['--version'])).toEqual({ code: 0, out: `mta-expr ${version}\n`, err: '' });
     const help = run(['--help']);
     expect(help.code).toBe(0);
-    for (const command of ['eval', 'check', 'explain', 'smtp', 'serve', 'get', 'update']) expect(help.out).toContain(`  mta-expr ${command}`);
+    for (const command of ['eval', 'check', 'explain', 'smtp', 'serve', 'get', 'update', 'describe', 'snapshot', 'apply', 'history', 'diff', 'rollback']) expect(help.out).toContain(`  mta-expr ${command}`);
     const evalHelp = run(['eval', '--help']);
     expect(evalHelp.code).toBe(0);
     expect(evalHelp.out).toContain('--variables GROUP');
@@ -214,9 +214,9 @@ describe('the command table', () => {
     await new Promise((resolve) => probe.close(resolve));
     const unreachable = run(['get', 'MtaStageAuth', '--url', `http://127.0.0.1:${closed}`, '--token', 'any-token-1']);
     expect(unreachable.code).toBe(1);
-    expect(unreachable.err).toBe(`mta-expr: cannot reach http://127.0.0.1:${closed}/api: connection refused (is \`mta-expr serve\` running there?)\n`);
+    expect(unreachable.err).toBe(`error: cannot reach http://127.0.0.1:${closed}/jmap/session: connection refused (is \`mta-expr serve\` running there?)\n`);
     const missing = run(['eval', '--file', 'no/such/file.json']);
-    expect(missing).toEqual({ code: 1, out: '', err: 'mta-expr: cannot read no/such/file.json: no such file\n' });
+    expect(missing).toEqual({ code: 1, out: '', err: 'error: cannot read no/such/file.json: no such file\n' });
   });
 
   it('says in one line when a port is taken', async () => {
@@ -227,7 +227,7 @@ describe('the command table', () => {
     try {
       const r = run(['smtp', '--smtp-port', String(port), '--submission-port', '0']);
       expect(r.code).toBe(1);
-      expect(r.err).toMatch(new RegExp(`^mta-expr: cannot listen on 127\\.0\\.0\\.1 \\(ports ${port}, 0\\): the address is in use\\n$`));
+      expect(r.err).toMatch(new RegExp(`^error: cannot listen on 127\\.0\\.0\\.1 \\(ports ${port}, 0\\): the address is in use\\n$`));
     } finally {
       busy.close();
     }

@@ -154,7 +154,7 @@ describe('session policy', () => {
 describe('server configuration file', () => {
   it('reads overrides and users, and names what is wrong', () => {
     const c = serverConfig({ MtaStageAuth: { maxFailures: { else: '5' } }, users: [{ username: 'u', password: 'p' }] });
-    expect(c.objects.MtaStageAuth.block('maxFailures')).toEqual({ else: '5' });
+    expect(c.objects.MtaStageAuth.block('maxFailures')).toEqual({ match: [], else: '5' });
     expect(c.users).toHaveLength(1);
     expect(() => serverConfig({ Bogus: {} })).toThrow(/unknown configuration key/);
     expect(() => serverConfig({ users: [{ username: 'u' }] })).toThrow(/users must be a list/);

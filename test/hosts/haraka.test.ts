@@ -123,6 +123,6 @@ describe('Haraka with the mta-expr plugin', () => {
     const t = await swaks(haraka.submission, ['--tls', '--quit-after', 'EHLO']);
     expect(t.replies[0]).toBe('220 mx.test is back');
     expect(lastEhlo(t)).toContain('AUTH PLAIN LOGIN');
-    expect(haraka.process.out).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+\/api: connection refused.*state \d+ stays in force/);
+    expect(haraka.process.out).toMatch(/cannot reach http:\/\/127\.0\.0\.1:\d+\/api: connection refused.*the configuration of states MtaStage\w+ \d+, .* stays in force/);
   });
 });

@@ -10,7 +10,6 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { JmapClient } from '../../src/hosts/api/client.js';
 import { createApiServer } from '../../src/hosts/api/http.js';
 import { RemoteConfigSource } from '../../src/hosts/api/remote-config.js';
 import { PERMISSIONS, TokenTable } from '../../src/hosts/api/tokens.js';
@@ -264,14 +263,24 @@ describe('configuration sources', () => {
     await new Promise<void>((resolve) => api.listen(0, '127.0.0.1', resolve));
     const url = `http://127.0.0.1:${(api.address() as AddressInfo).port}`;
     const events: string[] = [];
-    const remote = new RemoteConfigSource(new JmapClient(url, token), { maxAge: 0, onError: (m) => events.push(`error: ${m}`), onLoad: (m) => events.push(`load: ${m}`) });
-    expect(await new RemoteConfigSource(new JmapClient(url, 'wrong-token-123')).current()).toBeNull();
+    const remote = new RemoteConfigSource({ url, token }, { maxAge: 0, onError: (m) => events.push(`error: ${m}`), onLoad: (m) => events.push(`load: ${m}`) });
+    const refused: string[] = [];
+    expect(await new RemoteConfigSource({ url, token: 'wrong-token-123' }, { onError: (m) => refused.push(m) }).current()).toBeNull();
+    expect(refused).toEqual([`${url}/jmap/session: 401 Unauthorized: Unknown token (check --token or $MTA_EXPR_TOKEN) (no configuration yet)`]);
     expect((await remote.current())?.PostfixPolicy?.isDefault('action')).toBe(true);
     await live.update('PostfixPolicy', { action: { match: [], else: "'REJECT 5.7.1 remote'" } });
     expect((await remote.current())?.PostfixPolicy?.block('action')).toEqual({ match: [], else: "'REJECT 5.7.1 remote'" });
-    expect(remote.currentState).toBe('1');
+    // Each object has its own state: a change of any of them is seen, whichever comes first in the schema.
+    await live.update('MtaStageConnect', { smtpGreeting: { match: [], else: "'remote greeting'" } });
+    expect((await remote.current())?.MtaStageConnect?.block('smtpGreeting')).toEqual({ match: [], else: "'remote greeting'" });
+    expect(remote.states).toEqual({ MtaStageAuth: '0', MtaStageConnect: '1', PostfixPolicy: '1' });
     await new Promise<void>((resolve) => api.close(() => resolve()));
     for (let i = 0; i < 3; i++) expect((await remote.current())?.PostfixPolicy?.block('action')).toEqual({ match: [], else: "'REJECT 5.7.1 remote'" });
-    expect(events).toEqual([`load: configuration state 0 from ${url}/api`, `load: configuration state 1 from ${url}/api`, expect.stringMatching(/^error: cannot reach .*\(state 1 stays in force\)$/)]);
+    expect(events).toEqual([
+      `load: configuration from ${url}/api (states MtaStageAuth 0, MtaStageConnect 0, PostfixPolicy 0)`,
+      `load: configuration from ${url}/api (states MtaStageAuth 0, MtaStageConnect 0, PostfixPolicy 1)`,
+      `load: configuration from ${url}/api (states MtaStageAuth 0, MtaStageConnect 1, PostfixPolicy 1)`,
+      `error: cannot reach ${url}/api: connection refused (is \`mta-expr serve\` running there?) (the configuration of states MtaStageAuth 0, MtaStageConnect 1, PostfixPolicy 1 stays in force)`,
+    ]);
   });
 });

@@ -57,7 +57,7 @@ describe('a third object in the schema', () => {
       const got = await cli(['get', 'MtaStageEhlo', '--url', url, '--token', token]);
       expect(got).toEqual({
         code: 0,
-        out: 'MtaStageEhlo (state 0)\n  rejectNonFqdn: {"match":[],"else":"protocol == \'smtp\'"}\n  timeout: {"match":[],"else":"5m"}\n',
+        out: "MtaStageEhlo (state 0)\n  rejectNonFqdn  protocol == 'smtp'  (default)\n  timeout        5m  (default)\n",
         err: '',
       });
       const updated = await cli(['update', 'MtaStageEhlo', '--field', 'timeout={"else":"30s"}', '--url', url, '--token', token]);
@@ -65,6 +65,8 @@ describe('a third object in the schema', () => {
       const rejected = await cli(['update', 'MtaStageEhlo', '--field', 'rejectNonFqdn={"else":"sender"}', '--url', url, '--token', token]);
       expect(rejected.code).toBe(1);
       expect(rejected.err).toContain('variable `sender` is not available in this context (MtaEhloVariable)');
+      const described = await cli(['describe', 'mtastageehlo', '--url', url, '--token', token]);
+      expect(described.out).toContain('timeout  duration expression\n  How long to wait for EHLO.\n  default   5m\n  variables (MtaEhloVariable) listener,');
 
       const policy = new SessionPolicy(() => live.objects());
       const session = policy.session({ listener: 'smtp', remote_ip: '192.0.2.1', remote_port: 1, local_ip: '127.0.0.1', local_port: 25, is_tls: false });

@@ -9,7 +9,7 @@ describe('a stray word on the command line', () => {
   it('is a usage error that says to leave out the brackets', () => {
     const r = runCli(['smtp', '[--hostname', 'mx.example.org]']);
     expect(r.code).toBe(2);
-    expect(r.err).toContain('mta-expr: smtp: unexpected `[--hostname` `mx.example.org]` — leave out the brackets');
+    expect(r.err).toContain('error: smtp: unexpected `[--hostname` `mx.example.org]` — leave out the brackets');
   });
 
   it('is a usage error after an expression', () => {

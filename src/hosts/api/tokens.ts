@@ -26,28 +26,49 @@ export const MIN_TOKEN_LENGTH = 8;
 export interface TokenEntry {
   token: string;
   permissions: readonly string[];
+  /** Who uses the token: the session's `username` and the name kept in the history (default `token-N`, N its place in the list). */
+  name?: string;
+}
+
+/** The name of the administrator's token. */
+export const ADMIN_NAME = 'admin';
+
+/** Who a request is made by: the token's name and permissions. */
+export interface Caller {
+  name: string;
+  permissions: ReadonlySet<string>;
 }
 
 const digest = (token: string): Buffer => createHash('sha256').update(token, 'utf8').digest();
 
 export class TokenTable {
-  private readonly entries: Array<{ digest: Buffer; permissions: ReadonlySet<string> }>;
+  private readonly entries: Array<{ digest: Buffer; caller: Caller }>;
 
   constructor(entries: readonly TokenEntry[], schema: Schema = SCHEMA) {
     const known = permissionsOf(schema);
-    for (const e of entries) {
+    const names = new Set<string>();
+    this.entries = entries.map((e, i) => {
       if (typeof e.token !== 'string' || e.token.length < MIN_TOKEN_LENGTH) throw new TypeError(`a token must be a string of at least ${MIN_TOKEN_LENGTH} characters`);
       const unknown = e.permissions.filter((p) => !known.includes(p));
       if (unknown.length > 0) throw new TypeError(`unknown permission ${unknown.join(', ')}; known: ${known.join(', ')}`);
-    }
-    this.entries = entries.map((e) => ({ digest: digest(e.token), permissions: new Set(e.permissions) }));
+      const name = e.name ?? `token-${i + 1}`;
+      if (typeof name !== 'string' || !/^[^\x00-\x1f\x7f]{1,64}$/.test(name)) throw new TypeError(`a token name must be 1 to 64 printable characters, not ${JSON.stringify(name)}`);
+      if (names.has(name)) throw new TypeError(`two tokens are named ${JSON.stringify(name)}: each token needs a name of its own (the history says who changed what by it)`);
+      names.add(name);
+      return { digest: digest(e.token), caller: { name, permissions: new Set(e.permissions) } };
+    });
   }
 
-  /** The permissions of a token, or null when it is unknown. */
-  lookup(token: string): ReadonlySet<string> | null {
+  /** Who holds a token, or null when it is unknown. */
+  lookup(token: string): Caller | null {
     const candidate = digest(token);
-    let found: ReadonlySet<string> | null = null;
-    for (const e of this.entries) if (timingSafeEqual(e.digest, candidate)) found = e.permissions;
+    let found: Caller | null = null;
+    for (const e of this.entries) if (timingSafeEqual(e.digest, candidate)) found = e.caller;
     return found;
+  }
+
+  /** Every token holder. */
+  callers(): Caller[] {
+    return this.entries.map((e) => e.caller);
   }
 }

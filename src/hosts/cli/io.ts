@@ -11,7 +11,27 @@ export interface Io {
 export const PROCESS_IO: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
 
 /** A failure while running a command (server unreachable, 401, a file that cannot be read): one line, exit 1. */
-export class CommandError extends Error {}
+export class CommandError extends Error {
+  constructor(
+    message: string,
+    /** The exit code (1 unless said otherwise). */
+    readonly exitCode = 1,
+  ) {
+    super(message);
+  }
+}
+
+/** Whether to colour what goes to a stream: a terminal, and NO_COLOR unset or empty (https://no-color.org). */
+export function useColor(io: Io, stream: 'stdout' | 'stderr'): boolean {
+  const noColor = io.env.NO_COLOR;
+  return (noColor === undefined || noColor === '') && (io[stream] as { isTTY?: boolean }).isTTY === true;
+}
+
+/** ANSI styles, or nothing when colour is off. */
+export function styles(on: boolean): { red(s: string): string; green(s: string): string; bold(s: string): string; dim(s: string): string } {
+  const wrap = (code: string) => (s: string) => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
+  return { red: wrap('31'), green: wrap('32'), bold: wrap('1'), dim: wrap('2') };
+}
 
 /** A mistake in how the command was called: the usage is printed and the exit code is 2. */
 export class UsageError extends Error {

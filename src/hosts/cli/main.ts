@@ -3,15 +3,17 @@
  * flag of another command, an unknown flag or a stray word is a usage error), and runs it.
  *
  * Exit codes: 0 success; 1 a compile error, a rejected update, or a runtime failure (one
- * `mta-expr: …` line); 2 a usage error (the message, then the usage).
+ * `error: …` line); 2 a usage error (the message, then the usage); 3 drift found by
+ * `apply --dry-run --exit-code`.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { CompileError, EvaluationError } from '../../language/index.js';
+import { ApiError } from '../api/error.js';
 import { ConfigError } from '../config/object.js';
-import { CommandError, PROCESS_IO, UsageError, type FlagValues, type Io } from './io.js';
+import { CommandError, PROCESS_IO, styles, UsageError, useColor, type FlagValues, type Io } from './io.js';
 import { commandUsage, findCommand, usage, type Command } from './usage.js';
 
 /** The package's version, from the package.json above this file (its place differs in the bundle). */
@@ -81,27 +83,24 @@ export async function run(argv: readonly string[], io: Io = PROCESS_IO): Promise
 
 /** What a failure prints, and its exit code. */
 function report(e: unknown, io: Io): number {
+  const error = `${styles(useColor(io, 'stderr')).red('error')}:`;
   if (e instanceof UsageError) {
     const command = e.command === undefined ? undefined : findCommand(e.command);
-    io.stderr.write(`mta-expr: ${e.message}\n\n${command ? commandUsage(command) : usage()}`);
+    io.stderr.write(`${error} ${e.message}\n\n${command ? commandUsage(command) : usage()}`);
     return 2;
   }
-  if (e instanceof CompileError) {
-    io.stderr.write(e.render() + '\n');
-    return 1;
-  }
-  if (e instanceof ConfigError) {
+  if (e instanceof CompileError || e instanceof ConfigError) {
     io.stderr.write(e.render() + '\n');
     return 1;
   }
   if (e instanceof EvaluationError) {
-    io.stderr.write(`mta-expr: evaluation failed: ${e.message}\n`);
+    io.stderr.write(`${error} evaluation failed: ${e.message}\n`);
     return 1;
   }
-  if (e instanceof CommandError) {
-    io.stderr.write(`mta-expr: ${e.message}\n`);
-    return 1;
+  if (e instanceof CommandError || e instanceof ApiError) {
+    io.stderr.write(`${error} ${e.message}\n`);
+    return e instanceof CommandError ? e.exitCode : 1;
   }
-  io.stderr.write(`mta-expr: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  io.stderr.write(`${error} internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
   return 1;
 }

@@ -4,7 +4,6 @@
  * SIGINT or SIGTERM; log lines go to stderr.
  */
 import { readFileSync } from 'node:fs';
-import { ApiError } from '../api/client.js';
 import { RemoteConfigSource } from '../api/remote-config.js';
 import { buildObjects } from '../config/live.js';
 import { SCHEMA } from '../config/schema.js';
@@ -12,7 +11,7 @@ import { describeFailure, FileConfigSource, objectOverrides, type ConfigSource }
 import { parseSenderLogins } from '../postfix/sender-logins.js';
 import { PostfixPolicyService } from '../postfix/service.js';
 import { parseListener, type Listener } from '../smtp/listeners.js';
-import { apiClient } from './client-commands.js';
+import { endpointOf } from './client/connect.js';
 import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
 import { listenAddress, listenFailure, port, untilSignal } from './listen.js';
 import { SERVER_KEYS } from './server-config.js';
@@ -43,7 +42,7 @@ async function source(values: FlagValues, io: Io): Promise<ConfigSource> {
   if (url === undefined) throw new UsageError('policyd needs --config FILE or --url URL (the management API of mta-expr serve)', 'policyd');
   const refresh = str(values.refresh) ?? '1000';
   if (!/^[0-9]+$/.test(refresh)) throw new UsageError(`--refresh must be a number of milliseconds, not \`${refresh}\``, 'policyd');
-  const remote = new RemoteConfigSource(apiClient({ ...values, url }, io, { timeoutMs: 2000 }), { ...log, maxAge: Number(refresh) });
+  const remote = new RemoteConfigSource({ ...endpointOf({ ...values, url }, io, 'policyd'), timeoutMs: 2000 }, { ...log, maxAge: Number(refresh) });
   await remote.refresh();
   return remote;
 }
@@ -61,14 +60,7 @@ export async function policydCommand({ values, io }: CommandArgs): Promise<numbe
       throw new CommandError(describeFailure(e));
     }
   }
-  let config: ConfigSource;
-  try {
-    config = await source(values, io);
-  } catch (e) {
-    if (e instanceof UsageError) throw e;
-    if (e instanceof ApiError) throw new CommandError(e.message);
-    throw e;
-  }
+  const config = await source(values, io);
   const hostname = str(values.hostname) ?? 'localhost';
   const domain = hostname.includes('.') ? hostname.slice(hostname.indexOf('.') + 1) : hostname;
   const service = new PostfixPolicyService({

@@ -4,8 +4,9 @@
  * the live configuration). Both run until SIGINT or SIGTERM.
  */
 import { once } from 'node:events';
-import { createApiServer } from '../api/http.js';
-import { PERMISSIONS, TokenTable, type TokenEntry } from '../api/tokens.js';
+import { closeApiServer, createApiServer } from '../api/http.js';
+import { DEFAULT_LIMITS, type ApiLimits } from '../api/session.js';
+import { ADMIN_NAME, PERMISSIONS, TokenTable, type TokenEntry } from '../api/tokens.js';
 import { LiveConfig, type ConfigObjects } from '../config/live.js';
 import { FileStore } from '../config/store.js';
 import { SessionPolicy } from '../smtp/policy.js';
@@ -70,7 +71,21 @@ export async function smtpCommand({ values, io }: CommandArgs): Promise<number> 
   return 0;
 }
 
-const SMTP_ONLY = ['hostname', 'smtp-port', 'submission-port', 'host', 'verbose'];
+const SMTP_ONLY = ['smtp-port', 'submission-port', 'host', 'verbose'];
+
+/** The `serve` flag of each API limit: `--max-calls-in-request` for maxCallsInRequest. */
+const LIMIT_FLAGS = Object.fromEntries(Object.keys(DEFAULT_LIMITS).map((name) => [name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), name])) as Record<string, keyof ApiLimits>;
+
+function limitsOf(values: FlagValues): Partial<ApiLimits> {
+  const limits: Partial<ApiLimits> = {};
+  for (const [flag, name] of Object.entries(LIMIT_FLAGS)) {
+    const text = str(values[flag]);
+    if (text === undefined) continue;
+    if (!/^[1-9][0-9]{0,14}$/.test(text)) throw new UsageError(`--${flag} must be a positive integer, not \`${text}\``, 'serve');
+    limits[name] = Number(text);
+  }
+  return limits;
+}
 
 /** `mta-expr serve`. */
 export async function serveCommand({ values, io }: CommandArgs): Promise<number> {
@@ -79,12 +94,14 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
   if (!values.smtp) {
     const stray = SMTP_ONLY.filter((f) => values[f] !== undefined);
     if (stray.length > 0) throw new UsageError(`${stray.map((f) => `--${f}`).join(', ')} go${stray.length === 1 ? 'es' : ''} with --smtp`, 'serve');
+    if (values.hostname !== undefined && !values.https) throw new UsageError('--hostname goes with --smtp or --https', 'serve');
   }
+  const limits = limitsOf(values);
   const { host, port: apiPort } = listenAddress(str(values.listen) ?? '127.0.0.1:8080', 8080, 'serve');
   const config = readConfig(values);
   const entries: TokenEntry[] = [...config.tokens];
   const admin = io.env.MTA_EXPR_ADMIN_TOKEN;
-  if (admin) entries.push({ token: admin, permissions: PERMISSIONS });
+  if (admin) entries.push({ token: admin, permissions: PERMISSIONS, name: ADMIN_NAME });
   let tokens: TokenTable;
   try {
     tokens = new TokenTable(entries);
@@ -98,7 +115,8 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
   } catch (e) {
     throw new CommandError(`cannot open the configuration in ${data}: ${(e as Error).message}`);
   }
-  const api = createApiServer({ live, tokens });
+  const tls = values.https ? (config.tls ?? (await selfSignedCertificate(str(values.hostname) ?? 'localhost'))) : undefined;
+  const api = createApiServer({ live, tokens, limits, tls });
   try {
     api.listen(apiPort, host);
     await once(api, 'listening');
@@ -106,7 +124,8 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
     listenFailure(e, `${host}:${apiPort}`);
   }
   const bound = (api.address() as { port: number }).port;
-  io.stdout.write(`mta-expr management API on http://${host.includes(':') ? `[${host}]` : host}:${bound}/api (configuration in ${data}, state ${live.state})\n`);
+  const address = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+  io.stdout.write(`mta-expr management API on ${address}/api, session at ${address}/jmap/session (configuration in ${data}${tls && !config.tls ? '; self-signed certificate' : ''})\n`);
   let smtp: PolicySmtpServer | null = null;
   try {
     smtp = values.smtp ? await startSmtp(values, config, () => live.objects(), io, 'serve') : null;
@@ -116,6 +135,6 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
   }
   await untilSignal();
   await smtp?.stop();
-  await new Promise<void>((resolve) => api.close(() => resolve()));
+  await closeApiServer(api);
   return 0;
 }

@@ -5,12 +5,12 @@
  *     "MtaStageConnect": { "smtpGreeting": { "else": "'hello'" } },
  *     "users": [{ "username": "jane@example.org", "password": "secret", "tokens": ["t0k3n"] }],
  *     "tls": { "key": "key.pem", "cert": "cert.pem" },
- *     "tokens": [{ "token": "…", "permissions": ["sysMtaStageAuthGet"] }] }
+ *     "tokens": [{ "token": "…", "permissions": ["sysMtaStageAuthGet"], "name": "ci" }] }
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { BlockInput } from '../../language/index.js';
-import type { TokenEntry } from '../api/tokens.js';
+import { ADMIN_NAME, type TokenEntry } from '../api/tokens.js';
 import { buildObjects, type ConfigObjects } from '../config/live.js';
 import { ConfigError } from '../config/object.js';
 import { SCHEMA, type Schema } from '../config/schema.js';
@@ -54,9 +54,10 @@ export function serverConfig(json: unknown, baseDir = '.', schema: Schema = SCHE
     tls = { key: pem(t.key), cert: pem(t.cert) };
   }
   const tokens = (json.tokens ?? []) as unknown;
-  if (!Array.isArray(tokens) || !tokens.every((t) => isObject(t) && typeof t.token === 'string' && Array.isArray(t.permissions))) {
-    throw new ConfigError('config', 'tokens', 'tokens must be a list of {token, permissions}');
+  if (!Array.isArray(tokens) || !tokens.every((t) => isObject(t) && typeof t.token === 'string' && Array.isArray(t.permissions) && (t.name === undefined || typeof t.name === 'string'))) {
+    throw new ConfigError('config', 'tokens', 'tokens must be a list of {token, permissions, name?}');
   }
+  if (tokens.some((t) => (t as TokenEntry).name === ADMIN_NAME)) throw new ConfigError('config', 'tokens', `the token name ${ADMIN_NAME} is the administrator's ($MTA_EXPR_ADMIN_TOKEN): give this token another name`);
   return { objects: buildObjects(overrides, schema), overrides, tokens: tokens as TokenEntry[], users: users as SmtpUser[], tls };
 }
 

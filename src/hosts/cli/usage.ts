@@ -40,12 +40,24 @@ const SMTP_FLAGS: Readonly<Record<string, Flag>> = {
 
 const CLIENT_FLAGS: Readonly<Record<string, Flag>> = {
   url: { type: 'string', value: 'URL', description: 'the management API (default $MTA_EXPR_URL or http://127.0.0.1:8080)' },
-  token: { type: 'string', value: 'TOKEN', description: 'bearer token (default $MTA_EXPR_TOKEN)' },
+  token: { type: 'string', value: 'TOKEN', description: 'bearer token (default $MTA_EXPR_TOKEN, then $MTA_EXPR_ADMIN_TOKEN)' },
+  insecure: { type: 'boolean', description: "accept the server's TLS certificate unchecked (a self-signed certificate)" },
+};
+
+/** The API limits, flags of `serve`. */
+const LIMIT_FLAGS: Readonly<Record<string, Flag>> = {
+  'max-size-request': { type: 'string', value: 'BYTES', description: 'largest request body (default 10000000)' },
+  'max-calls-in-request': { type: 'string', value: 'N', description: 'method calls in one request (default 16)' },
+  'max-concurrent-requests': { type: 'string', value: 'N', description: 'requests of one token answered at once (default 4)' },
+  'max-objects-in-get': { type: 'string', value: 'N', description: 'ids in one /get (default 500)' },
+  'max-objects-in-set': { type: 'string', value: 'N', description: 'creates, updates and destroys in one /set (default 500)' },
 };
 
 const expr = () => import('./expr-commands.js');
 const servers = () => import('./server-commands.js');
-const clients = () => import('./client-commands.js');
+const objects = () => import('./client/objects.js');
+const configuration = () => import('./client/configuration.js');
+const history = () => import('./client/history.js');
 const policyd = () => import('./policyd-command.js');
 
 const SOURCE = { min: 0, max: 1 };
@@ -89,8 +101,10 @@ export const COMMANDS: readonly Command[] = [
     summary: 'the management API on a data directory (with --smtp, the SMTP server on the live configuration)',
     positionals: { min: 0, max: 0 },
     flags: {
-      data: { type: 'string', value: 'DIR', description: 'where the configuration is stored (required)' },
+      data: { type: 'string', value: 'DIR', description: 'where the configuration and its history are stored (required)' },
       listen: { type: 'string', value: 'HOST:PORT', description: 'address of the API (default 127.0.0.1:8080; port 0: any free port)' },
+      https: { type: 'boolean', description: "serve HTTPS with the configuration file's tls, or a self-signed certificate for --hostname" },
+      ...LIMIT_FLAGS,
       smtp: { type: 'boolean', description: 'also run the SMTP server (the smtp flags apply)' },
       ...SMTP_FLAGS,
     },
@@ -98,19 +112,90 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'get',
-    operands: 'OBJECT',
-    summary: 'read an object through the management API',
-    positionals: { min: 1, max: 1 },
-    flags: CLIENT_FLAGS,
-    run: async (a) => (await clients()).getCommand(a),
+    operands: 'OBJECT [singleton]',
+    summary: 'read an object through the management API (each field, its default marked)',
+    positionals: { min: 1, max: 2 },
+    flags: {
+      ...CLIENT_FLAGS,
+      fields: { type: 'string', value: 'A,B', description: 'only these fields' },
+      json: { type: 'boolean', description: 'print the object as one JSON line' },
+    },
+    run: async (a) => (await objects()).getCommand(a),
   },
   {
     name: 'update',
-    operands: 'OBJECT --field NAME=BLOCK',
-    summary: 'change fields through the management API (BLOCK is JSON; null restores the default)',
+    operands: 'OBJECT [singleton] --field NAME=BLOCK …',
+    summary: 'change fields through the management API (or --json PATCH, --file, --stdin; null restores a default)',
+    positionals: { min: 1, max: 2 },
+    flags: {
+      ...CLIENT_FLAGS,
+      field: { type: 'string', multiple: true, value: 'NAME=BLOCK', description: 'a field and its block (JSON), or NAME/PATH=VALUE: a value inside the block, e.g. maxFailures/else=5' },
+      json: { type: 'string', value: 'PATCH', description: 'the patch object, e.g. \'{"maxFailures": {"else": "5"}}\'' },
+      file: { type: 'string', value: 'FILE', description: 'a file holding the patch object' },
+      stdin: { type: 'boolean', description: 'read the patch object from stdin' },
+      'if-in-state': { type: 'string', value: 'STATE', description: "change only if the object's state is STATE" },
+    },
+    run: async (a) => (await objects()).updateCommand(a),
+  },
+  {
+    name: 'describe',
+    operands: 'OBJECT',
+    summary: "each field's type, default, description, and the variables and constants of its context",
     positionals: { min: 1, max: 1 },
-    flags: { ...CLIENT_FLAGS, field: { type: 'string', multiple: true, value: 'NAME=BLOCK', description: 'a field and its new block (repeat for more fields)' } },
-    run: async (a) => (await clients()).updateCommand(a),
+    flags: CLIENT_FLAGS,
+    run: async (a) => (await objects()).describeCommand(a),
+  },
+  {
+    name: 'snapshot',
+    operands: '[OBJECT…]',
+    summary: "print every object's non-default fields as JSON (a file for apply)",
+    positionals: { min: 0, max: Infinity },
+    flags: CLIENT_FLAGS,
+    run: async (a) => (await configuration()).snapshotCommand(a),
+  },
+  {
+    name: 'apply',
+    operands: 'FILE',
+    summary: 'make the server match a snapshot file, all or nothing, showing each change',
+    positionals: { min: 1, max: 1 },
+    flags: {
+      ...CLIENT_FLAGS,
+      'dry-run': { type: 'boolean', description: 'show what would change; change nothing' },
+      'exit-code': { type: 'boolean', description: 'with --dry-run: exit 3 when something would change' },
+    },
+    run: async (a) => (await configuration()).applyCommand(a),
+  },
+  {
+    name: 'history',
+    operands: 'OBJECT',
+    summary: 'the accepted changes of an object: when, which token, which fields, the states',
+    positionals: { min: 1, max: 1 },
+    flags: {
+      ...CLIENT_FLAGS,
+      limit: { type: 'string', value: 'N', description: 'only the last N changes' },
+      json: { type: 'boolean', description: 'one JSON line per change, with the old and new blocks' },
+    },
+    run: async (a) => (await history()).historyCommand(a),
+  },
+  {
+    name: 'diff',
+    operands: 'OBJECT STATE [STATE]',
+    summary: 'what changed between two states of an object (the second: the current one)',
+    positionals: { min: 2, max: 3 },
+    flags: CLIENT_FLAGS,
+    run: async (a) => (await history()).diffCommand(a),
+  },
+  {
+    name: 'rollback',
+    operands: 'OBJECT --to STATE',
+    summary: 'make an object as it was in an earlier state (a normal, validated update)',
+    positionals: { min: 1, max: 1 },
+    flags: {
+      ...CLIENT_FLAGS,
+      to: { type: 'string', value: 'STATE', description: 'the state to return to (required)' },
+      'dry-run': { type: 'boolean', description: 'show what would change; change nothing' },
+    },
+    run: async (a) => (await history()).rollbackCommand(a),
   },
   {
     name: 'policyd',

@@ -1,27 +1,38 @@
 /**
- * The live configuration: the compiled objects in force, their state string, and the only
- * way to change them. Updates are serialised (none is lost), validated completely before
- * anything is stored (nothing is half-applied), stored durably, and only then put in force,
- * so a running session policy picks them up for the next session.
+ * The live configuration: the compiled objects in force, each object's state string, its
+ * history, and the only way to change them. Changes run in transactions, serialised (none
+ * is lost), validated completely before anything is stored (nothing is half-applied),
+ * committed durably with their history entries, and only then put in force, so a running
+ * session policy picks them up for the next session. A change that changes nothing keeps
+ * the state and writes nothing.
  */
 import type { BlockInput } from '../../language/index.js';
 import { hasOwn } from '../json.js';
-import { ConfigError, ConfigObject } from './object.js';
+import { ConfigError, ConfigObject, sameBlock, type CanonicalBlock } from './object.js';
 import { fieldSchema, objectSchema, SCHEMA, type Schema } from './schema.js';
-import type { ConfigStore, StoredConfig } from './store.js';
+import { INITIAL_STATE, type ConfigChange, type ConfigStore, type HistoryEntry, type StoredConfig } from './store.js';
 
 /** The compiled configuration objects in force, by name. */
 export type ConfigObjects = Readonly<Record<string, ConfigObject>>;
 
 export type UpdateResult =
-  | { ok: true; oldState: string; newState: string }
+  | { ok: true; oldState: string; newState: string; changed: string[] }
   | { ok: false; stateMismatch: true; state: string }
   | { ok: false; stateMismatch: false; properties: string[]; description: string; error?: ConfigError };
 
 interface Snapshot {
-  state: string;
-  overrides: Record<string, Record<string, BlockInput>>;
-  objects: Record<string, ConfigObject>;
+  states: Readonly<Record<string, string>>;
+  objects: Readonly<Record<string, ConfigObject>>;
+}
+
+/** What readers of the configuration see: the live configuration, or a transaction's view of it. */
+export interface ConfigView {
+  readonly schema: Schema;
+  /** An object's state string. */
+  stateOf(name: string): string;
+  object(name: string): ConfigObject;
+  /** The accepted changes of an object, oldest first. */
+  history(name: string): Promise<HistoryEntry[]>;
 }
 
 /** Every object of the schema, compiled with its overrides. Throws ConfigError. */
@@ -30,64 +41,70 @@ export function buildObjects(overrides: Readonly<Record<string, Readonly<Record<
   return Object.fromEntries(Object.keys(schema).map((name) => [name, new ConfigObject(name, hasOwn(overrides, name) ? overrides[name] : {}, schema)]));
 }
 
-export class LiveConfig {
-  private snapshot: Snapshot;
-  private queue: Promise<unknown> = Promise.resolve();
+function lookup(snapshot: Snapshot, name: string): ConfigObject {
+  const o = hasOwn(snapshot.objects, name) ? snapshot.objects[name] : undefined;
+  if (o === undefined) throw new ConfigError(name, '*', 'unknown object');
+  return o;
+}
 
-  private constructor(
-    private readonly store: ConfigStore,
-    snapshot: Snapshot,
-    /** The objects this configuration holds. */
+const stateIn = (snapshot: Snapshot, name: string): string => (hasOwn(snapshot.states, name) ? snapshot.states[name]! : INITIAL_STATE);
+
+/** The state after a state: states are counters. */
+const nextState = (state: string): string => (/^[0-9]+$/.test(state) ? String(Number(state) + 1) : `${state}.1`);
+
+/**
+ * Changes to the configuration, staged: reads see them, and the live configuration commits
+ * them all together (or none) when the transaction ends.
+ */
+export class ConfigTransaction implements ConfigView {
+  private staged: Snapshot;
+  private readonly entries: HistoryEntry[] = [];
+  private readonly base: Snapshot;
+
+  constructor(
+    base: Snapshot,
     readonly schema: Schema,
+    private readonly store: ConfigStore,
+    /** The name of the token making the changes (kept in the history). */
+    readonly token: string,
+    private readonly now: () => Date,
   ) {
-    this.snapshot = snapshot;
+    this.base = base;
+    this.staged = base;
   }
 
-  /**
-   * Opens the stored configuration; when nothing is stored yet, `initial` (e.g. from the
-   * server's configuration file) seeds it. Throws ConfigError when the stored data is invalid.
-   */
-  static async open(store: ConfigStore, initial: Record<string, Record<string, BlockInput>> = {}, schema: Schema = SCHEMA): Promise<LiveConfig> {
-    const stored: StoredConfig | null = await store.load();
-    const overrides = stored?.objects ?? initial;
-    return new LiveConfig(store, { state: stored?.state ?? '0', overrides, objects: buildObjects(overrides, schema) }, schema);
-  }
-
-  get state(): string {
-    return this.snapshot.state;
+  stateOf(name: string): string {
+    return stateIn(this.staged, name);
   }
 
   object(name: string): ConfigObject {
-    const o = hasOwn(this.snapshot.objects, name) ? this.snapshot.objects[name] : undefined;
-    if (o === undefined) throw new ConfigError(name, '*', 'unknown object');
-    return o;
+    return lookup(this.staged, name);
   }
 
-  /** Every object in force now (a session policy asks once per session). */
-  objects(): ConfigObjects {
-    return this.snapshot.objects;
+  async history(name: string): Promise<HistoryEntry[]> {
+    return [...(await this.store.history(name)), ...this.entries.filter((e) => e.object === name)];
+  }
+
+  /** Whether anything was changed. */
+  get changed(): boolean {
+    return this.entries.length > 0;
   }
 
   /**
-   * Applies a patch to one object: a block sets a field, null restores its default.
-   * Serialised with every other update.
+   * Applies a patch to one object: a block sets a field, null restores its default. The
+   * whole object is compiled before anything is staged.
    */
-  update(name: string, patch: Record<string, BlockInput | null>, ifInState?: string): Promise<UpdateResult> {
-    const run = this.queue.then(() => this.apply(name, patch, ifInState));
-    this.queue = run.catch(() => undefined);
-    return run;
-  }
-
-  private async apply(name: string, patch: Record<string, BlockInput | null>, ifInState?: string): Promise<UpdateResult> {
-    const current = this.snapshot;
-    if (ifInState !== undefined && ifInState !== current.state) return { ok: false, stateMismatch: true, state: current.state };
+  update(name: string, patch: Readonly<Record<string, BlockInput | null>>, ifInState?: string): UpdateResult {
+    const oldState = this.stateOf(name);
+    if (ifInState !== undefined && ifInState !== oldState) return { ok: false, stateMismatch: true, state: oldState };
     const schema = objectSchema(this.schema, name);
     if (schema === undefined) return { ok: false, stateMismatch: false, properties: [], description: `unknown object ${name}` };
     const unknown = Object.keys(patch).filter((f) => fieldSchema(schema, f) === undefined);
     if (unknown.length > 0) {
       return { ok: false, stateMismatch: false, properties: unknown, description: `unknown propert${unknown.length > 1 ? 'ies' : 'y'}: ${unknown.join(', ')}` };
     }
-    const merged: Record<string, BlockInput> = { ...(current.overrides[name] ?? {}) };
+    const current = this.object(name);
+    const merged: Record<string, BlockInput> = { ...current.overrides() };
     for (const [field, block] of Object.entries(patch)) {
       if (block === null) delete merged[field];
       else merged[field] = block;
@@ -100,10 +117,143 @@ export class LiveConfig {
       const detail = typeof e.cause === 'string' ? e.cause : `${e.cause.message}\n${e.cause.snippet}`;
       return { ok: false, stateMismatch: false, properties: [e.field], description: `${e.field}: ${detail}`, error: e };
     }
-    const overrides = { ...current.overrides, [name]: merged };
-    const state = String(Number(current.state) + 1);
-    await this.store.save({ state, objects: overrides });
-    this.snapshot = { state, overrides, objects: { ...current.objects, [name]: object } };
-    return { ok: true, oldState: current.state, newState: state };
+    const before = current.overrides();
+    const after = object.overrides();
+    const override = (o: Record<string, CanonicalBlock>, f: string): CanonicalBlock | null => (hasOwn(o, f) ? o[f]! : null);
+    const changed = Object.keys(schema.fields).filter((f) => {
+      const a = override(before, f);
+      const b = override(after, f);
+      return a === null || b === null ? a !== b : !sameBlock(a, b);
+    });
+    if (changed.length === 0) return { ok: true, oldState, newState: oldState, changed };
+    const newState = nextState(oldState);
+    this.entries.push({
+      time: this.now().toISOString(),
+      token: this.token,
+      object: name,
+      fields: changed,
+      old: Object.fromEntries(changed.map((f) => [f, override(before, f)])),
+      new: Object.fromEntries(changed.map((f) => [f, override(after, f)])),
+      oldState,
+      newState,
+    });
+    this.staged = { states: { ...this.staged.states, [name]: newState }, objects: { ...this.staged.objects, [name]: object } };
+    return { ok: true, oldState, newState, changed };
+  }
+
+  /** What to commit: each changed object with the state it was read in. */
+  change(): ConfigChange {
+    const objects: ConfigChange['objects'] = {};
+    for (const e of this.entries) {
+      objects[e.object] = { expected: stateIn(this.base, e.object), state: this.stateOf(e.object), overrides: this.object(e.object).overrides() };
+    }
+    return { objects, entries: this.entries };
+  }
+
+  /** The configuration with the staged changes. */
+  result(): Snapshot {
+    return this.staged;
+  }
+}
+
+/** How often a transaction is retried when a shared store was changed by another server meanwhile. */
+const COMMIT_ATTEMPTS = 5;
+
+export class LiveConfig implements ConfigView {
+  private snapshot: Snapshot;
+  private queue: Promise<unknown> = Promise.resolve();
+  private readonly listeners = new Set<(entries: readonly HistoryEntry[]) => void>();
+
+  private constructor(
+    private readonly store: ConfigStore,
+    private readonly initial: StoredConfig,
+    snapshot: Snapshot,
+    /** The objects this configuration holds. */
+    readonly schema: Schema,
+    private readonly now: () => Date,
+  ) {
+    this.snapshot = snapshot;
+  }
+
+  /**
+   * Opens the stored configuration; when nothing is stored yet, `initial` (e.g. from the
+   * server's configuration file) is stored first. Throws ConfigError when the stored data is
+   * invalid.
+   */
+  static async open(
+    store: ConfigStore,
+    initial: Record<string, Record<string, BlockInput>> = {},
+    schema: Schema = SCHEMA,
+    options: { now?: () => Date } = {},
+  ): Promise<LiveConfig> {
+    const objects = buildObjects(initial, schema);
+    const seed: StoredConfig = {
+      states: Object.fromEntries(Object.keys(schema).map((name) => [name, INITIAL_STATE])),
+      objects: Object.fromEntries(Object.entries(objects).map(([name, o]) => [name, o.overrides()])),
+    };
+    const live = new LiveConfig(store, seed, { states: seed.states, objects }, schema, options.now ?? (() => new Date()));
+    await live.reload();
+    return live;
+  }
+
+  /** Reads the stored configuration again (after another server changed a shared store). */
+  async reload(): Promise<void> {
+    const stored = await this.store.open(this.initial);
+    this.snapshot = { states: stored.states, objects: buildObjects(stored.objects, this.schema) };
+  }
+
+  stateOf(name: string): string {
+    lookup(this.snapshot, name);
+    return stateIn(this.snapshot, name);
+  }
+
+  object(name: string): ConfigObject {
+    return lookup(this.snapshot, name);
+  }
+
+  /** Every object in force now (a session policy asks once per session). */
+  objects(): ConfigObjects {
+    return this.snapshot.objects;
+  }
+
+  history(name: string): Promise<HistoryEntry[]> {
+    lookup(this.snapshot, name);
+    return this.store.history(name);
+  }
+
+  /** Calls `listener` with the history entries of every committed change; returns the unsubscribe function. */
+  onChange(listener: (entries: readonly HistoryEntry[]) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Runs `fn` on a transaction, serialised with every other one, and commits what it staged
+   * when `commitIf(result)` holds (by default always); otherwise nothing is kept. When a
+   * shared store was changed meanwhile, the configuration is read again and `fn` runs again.
+   */
+  transaction<T>(token: string, fn: (tx: ConfigTransaction) => T | Promise<T>, commitIf: (result: T) => boolean = () => true): Promise<T> {
+    const run = this.queue.then(async () => {
+      for (let attempt = 1; ; attempt++) {
+        const tx = new ConfigTransaction(this.snapshot, this.schema, this.store, token, this.now);
+        const result = await fn(tx);
+        if (!tx.changed || !commitIf(result)) return result;
+        const change = tx.change();
+        if (await this.store.commit(change)) {
+          this.snapshot = tx.result();
+          for (const l of this.listeners) l(change.entries);
+          return result;
+        }
+        if (attempt === COMMIT_ATTEMPTS) throw new Error('the configuration store kept changing under this change; try again');
+        await this.reload();
+      }
+    });
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Applies a patch to one object (see ConfigTransaction.update) in a transaction of its own. */
+  update(name: string, patch: Record<string, BlockInput | null>, ifInState?: string, token = 'local'): Promise<UpdateResult> {
+    return this.transaction(token, (tx) => tx.update(name, patch, ifInState));
   }
 }

@@ -9,6 +9,7 @@ import {
   compile,
   CompileError,
   CONSTANT_GROUPS,
+  normalizeBlock,
   readAs,
   type BlockInput,
   type Environment,
@@ -48,10 +49,25 @@ export class ConfigError extends Error {
   }
 }
 
+/** A block in its one wire form: `match` as a list (empty when there is none), `else` always present. */
+export interface CanonicalBlock {
+  match: Array<{ if: string; then: string }>;
+  else: string;
+}
+
+/** The wire form of a block given as a list or in the index-keyed object form; throws CompileError for a bad shape. */
+export function canonicalBlock(input: BlockInput): CanonicalBlock {
+  const normal = normalizeBlock(input);
+  return { match: normal.conditions.map((c) => ({ if: c.if, then: c.then })), else: normal.else ?? '' };
+}
+
+/** Two blocks in wire form are the same. */
+export const sameBlock = (a: CanonicalBlock, b: CanonicalBlock): boolean => JSON.stringify(a) === JSON.stringify(b);
+
 interface CompiledField {
   schema: FieldSchema;
-  /** The configured block, or the default. */
-  block: BlockInput;
+  /** The configured block, or the default, in wire form. */
+  block: CanonicalBlock;
   isDefault: boolean;
   program: Program;
   fallback: Program;
@@ -67,6 +83,18 @@ function defaultProgram(object: string, field: string, schema: FieldSchema): Pro
     defaults.set(schema, p);
   }
   return p;
+}
+
+const defaultBlocks = new WeakMap<FieldSchema, CanonicalBlock>();
+
+/** A field's default in wire form. */
+export function defaultBlock(schema: FieldSchema): CanonicalBlock {
+  let b = defaultBlocks.get(schema);
+  if (b === undefined) {
+    b = canonicalBlock(schema.default);
+    defaultBlocks.set(schema, b);
+  }
+  return b;
 }
 
 /** Compiles a block for a field, in the field's context; throws ConfigError. */
@@ -93,8 +121,8 @@ export class ConfigObject {
 
   /**
    * Compiles an object's fields: `values` overrides some of them (the rest keep their
-   * defaults). Throws ConfigError for an unknown object or field or a block that does not
-   * compile; nothing is half-applied.
+   * defaults; a value equal to its field's default is the default). Throws ConfigError for
+   * an unknown object or field or a block that does not compile; nothing is half-applied.
    */
   constructor(name: string, values: Readonly<Record<string, BlockInput>> = {}, schema: Schema = SCHEMA) {
     const object = objectSchema(schema, name);
@@ -105,23 +133,38 @@ export class ConfigObject {
     const fields = new Map<string, CompiledField>();
     for (const [field, f] of Object.entries(object.fields)) {
       const fallback = defaultProgram(name, field, f);
-      const configured = hasOwn(values, field) ? values[field] : undefined;
+      const given = hasOwn(values, field) ? values[field] : undefined;
+      let configured: CanonicalBlock | undefined;
+      if (given !== undefined && given !== null) {
+        try {
+          configured = canonicalBlock(given);
+        } catch (e) {
+          if (e instanceof CompileError) throw new ConfigError(name, field, e);
+          throw e;
+        }
+        if (sameBlock(configured, defaultBlock(f))) configured = undefined;
+      }
       const program = configured === undefined ? fallback : compileField(name, field, f, configured);
-      fields.set(field, { schema: f, block: configured ?? f.default, isDefault: configured === undefined, program, fallback });
+      fields.set(field, { schema: f, block: configured ?? defaultBlock(f), isDefault: configured === undefined, program, fallback });
     }
     this.name = name;
     this.schema = object;
     this.fields = fields;
   }
 
-  /** The block of a field as configured (or its default). */
-  block(field: string): BlockInput {
+  /** The block of a field as configured (or its default), in wire form. */
+  block(field: string): CanonicalBlock {
     return this.field(field).block;
   }
 
-  /** Every field's block, as stored and returned by the API. */
-  blocks(): Record<string, BlockInput> {
+  /** Every field's block, as returned by the API. */
+  blocks(): Record<string, CanonicalBlock> {
     return Object.fromEntries([...this.fields].map(([name, f]) => [name, f.block]));
+  }
+
+  /** The fields that differ from their defaults, with their blocks: what is stored. */
+  overrides(): Record<string, CanonicalBlock> {
+    return Object.fromEntries([...this.fields].filter(([, f]) => !f.isDefault).map(([name, f]) => [name, f.block]));
   }
 
   /** Whether a field keeps its default. */

@@ -1,52 +1,210 @@
 /**
- * Where the configuration is kept. The store is an interface so a shared database can
- * replace the file when several servers share one configuration; the embedded default is
- * a JSON file in a data directory, written atomically (temporary file, fsync, rename), so a
- * crash mid-write leaves the previous file whole.
+ * Where the configuration and its history are kept. The store is an interface so a shared
+ * database can replace the file when several servers share one configuration: a change is
+ * one `commit` that checks each changed object's state (compare-and-set), writes the
+ * objects and appends their history entries in one transaction.
+ *
+ * The embedded default keeps `DIR/config.json` (the objects and their states, replaced
+ * atomically: temporary file, fsync, rename, directory fsync) and `DIR/history.jsonl` (one
+ * entry per line, appended and fsynced before config.json is replaced). Each commit has a
+ * number, written in both files; history lines of a commit that config.json does not hold
+ * (a crash between the two writes) are not history and are cut off at the next commit, so
+ * the two files always agree.
  */
-import { mkdir, open, readFile, rename, unlink } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BlockInput } from '../../language/index.js';
+import { hasOwn, isObject } from '../json.js';
+
+/** The state of an object that was never changed. */
+export const INITIAL_STATE = '0';
 
 export interface StoredConfig {
-  /** Changes with every change (a counter). */
-  state: string;
+  /** Each object's state string: it changes with every change of that object. */
+  states: Record<string, string>;
   /** Field overrides per object; fields absent keep their defaults. */
   objects: Record<string, Record<string, BlockInput>>;
 }
 
-export interface ConfigStore {
-  /** The stored configuration, or null when nothing is stored yet. */
-  load(): Promise<StoredConfig | null>;
-  /** Replaces the stored configuration; resolves once it is durable. */
-  save(config: StoredConfig): Promise<void>;
+/** One accepted change of one object. */
+export interface HistoryEntry {
+  /** When it was accepted (ISO 8601, UTC). */
+  time: string;
+  /** The name of the token that made it. */
+  token: string;
+  object: string;
+  /** The fields that changed. */
+  fields: string[];
+  /** Each changed field's block before and after the change; null is the default. */
+  old: Record<string, BlockInput | null>;
+  new: Record<string, BlockInput | null>;
+  oldState: string;
+  newState: string;
 }
 
-/** Keeps the configuration in `DIR/config.json`. */
+/** A change of one or more objects, applied all together or not at all. */
+export interface ConfigChange {
+  /**
+   * Per changed object: the state the change was computed from (the store applies the
+   * change only if every object still has its expected state), its new state and its
+   * field overrides after the change.
+   */
+  objects: Record<string, { expected: string; state: string; overrides: Record<string, BlockInput> }>;
+  /** The history entries of the change, in order. */
+  entries: HistoryEntry[];
+}
+
+export interface ConfigStore {
+  /** The stored configuration; when nothing is stored yet, `initial` is stored first and returned. */
+  open(initial: StoredConfig): Promise<StoredConfig>;
+  /**
+   * Applies a change and appends its history entries in one atomic step, provided every
+   * changed object's stored state is still the expected one; resolves false (and writes
+   * nothing) when one is not. Resolves once the change is durable.
+   */
+  commit(change: ConfigChange): Promise<boolean>;
+  /** The accepted changes of an object, oldest first. */
+  history(object: string): Promise<HistoryEntry[]>;
+}
+
+const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+/** The stored states of a change's objects are the expected ones. */
+function expectedStates(config: StoredConfig, change: ConfigChange): boolean {
+  return Object.entries(change.objects).every(([name, c]) => (hasOwn(config.states, name) ? config.states[name] : INITIAL_STATE) === c.expected);
+}
+
+function applied(config: StoredConfig, change: ConfigChange): StoredConfig {
+  const next: StoredConfig = { states: { ...config.states }, objects: { ...config.objects } };
+  for (const [name, c] of Object.entries(change.objects)) {
+    next.states[name] = c.state;
+    next.objects[name] = copy(c.overrides);
+  }
+  return next;
+}
+
+interface FileConfig extends StoredConfig {
+  /** The number of the last commit (0 for the initial configuration). */
+  commit: number;
+}
+
+type HistoryLine = HistoryEntry & { commit: number };
+
+/** Keeps the configuration in `DIR/config.json` and its history in `DIR/history.jsonl`. */
 export class FileStore implements ConfigStore {
   readonly file: string;
+  readonly historyFile: string;
   private seq = 0;
+  private current: FileConfig | null = null;
+  /** Bytes of history.jsonl that belong to committed changes. */
+  private historyBytes = 0;
 
   constructor(private readonly dir: string) {
     this.file = join(dir, 'config.json');
+    this.historyFile = join(dir, 'history.jsonl');
   }
 
-  async load(): Promise<StoredConfig | null> {
-    let text: string;
+  async open(initial: StoredConfig): Promise<StoredConfig> {
+    let text: string | null;
     try {
       text = await readFile(this.file, 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
-      throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      text = null;
     }
-    const parsed = JSON.parse(text) as StoredConfig;
-    if (typeof parsed?.state !== 'string' || parsed.objects === null || typeof parsed.objects !== 'object') {
-      throw new Error(`${this.file} is not a configuration file`);
+    if (text === null) {
+      const fresh: FileConfig = { commit: 0, ...copy(initial) };
+      await this.writeConfig(fresh);
+      await unlink(this.historyFile).catch(() => undefined);
+      this.current = fresh;
+      this.historyBytes = 0;
+    } else {
+      this.current = this.parseConfig(text);
+      this.historyBytes = (await this.readHistory()).bytes;
     }
-    return parsed;
+    return copy({ states: this.current.states, objects: this.current.objects });
   }
 
-  async save(config: StoredConfig): Promise<void> {
+  private parseConfig(text: string): FileConfig {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch (e) {
+      throw new Error(`${this.file} is not JSON: ${(e as Error).message}`);
+    }
+    if (!isObject(parsed) || !isObject(parsed.objects)) throw new Error(`${this.file} is not a configuration file`);
+    const objects = parsed.objects as Record<string, Record<string, BlockInput>>;
+    let states: Record<string, string>;
+    if (isObject(parsed.states)) states = parsed.states as Record<string, string>;
+    else if (typeof parsed.state === 'string') {
+      // A file of the earlier format: one state for everything. Every object starts from it.
+      const legacy = parsed.state;
+      states = Object.fromEntries(Object.keys(objects).map((name) => [name, legacy]));
+    } else throw new Error(`${this.file} is not a configuration file (no states)`);
+    return { commit: typeof parsed.commit === 'number' ? parsed.commit : 0, states, objects };
+  }
+
+  /** The committed history lines and the length in bytes of that committed part. */
+  private async readHistory(): Promise<{ lines: HistoryLine[]; bytes: number }> {
+    let buffer: Buffer;
+    try {
+      buffer = await readFile(this.historyFile);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { lines: [], bytes: 0 };
+      throw e;
+    }
+    const limit = this.current?.commit ?? 0;
+    const lines: HistoryLine[] = [];
+    let bytes = 0;
+    let start = 0;
+    for (let nl = buffer.indexOf(10, start); nl >= 0; start = nl + 1, nl = buffer.indexOf(10, start)) {
+      let line: HistoryLine;
+      try {
+        line = JSON.parse(buffer.subarray(start, nl).toString('utf8')) as HistoryLine;
+      } catch {
+        break; // a torn line: nothing after it was committed
+      }
+      if (typeof line.commit !== 'number' || line.commit > limit) break;
+      lines.push(line);
+      bytes = nl + 1;
+    }
+    return { lines, bytes };
+  }
+
+  async commit(change: ConfigChange): Promise<boolean> {
+    const current = this.current;
+    if (current === null) throw new Error('the store is not open');
+    if (!expectedStates(current, change)) return false;
+    const next: FileConfig = { commit: current.commit + 1, ...applied(current, change) };
+    await mkdir(this.dir, { recursive: true });
+    if (change.entries.length > 0) {
+      // Cut off what an interrupted commit left, then append this commit's entries.
+      await truncate(this.historyFile, this.historyBytes).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
+      const text = change.entries.map((e) => JSON.stringify({ commit: next.commit, ...e }) + '\n').join('');
+      const handle = await open(this.historyFile, 'a', 0o600);
+      try {
+        await handle.writeFile(text, 'utf8');
+        await handle.sync();
+      } finally {
+        await handle.close();
+      }
+      await this.writeConfig(next);
+      this.historyBytes += Buffer.byteLength(text, 'utf8');
+    } else {
+      await this.writeConfig(next);
+    }
+    this.current = next;
+    return true;
+  }
+
+  async history(object: string): Promise<HistoryEntry[]> {
+    const { lines } = await this.readHistory();
+    return lines.filter((l) => l.object === object).map(({ commit: _, ...entry }) => entry);
+  }
+
+  private async writeConfig(config: FileConfig): Promise<void> {
     await mkdir(this.dir, { recursive: true });
     const temp = join(this.dir, `.config.json.${process.pid}.${++this.seq}.tmp`);
     const handle = await open(temp, 'w', 0o600);
@@ -70,13 +228,25 @@ export class FileStore implements ConfigStore {
   }
 }
 
-/** Keeps the configuration in memory (tests, or a server without a data directory). */
+/** Keeps the configuration and its history in memory (tests, or a server without a data directory). */
 export class MemoryStore implements ConfigStore {
   private config: StoredConfig | null = null;
-  async load(): Promise<StoredConfig | null> {
-    return this.config && (JSON.parse(JSON.stringify(this.config)) as StoredConfig);
+  private entries: HistoryEntry[] = [];
+
+  async open(initial: StoredConfig): Promise<StoredConfig> {
+    this.config ??= copy(initial);
+    return copy(this.config);
   }
-  async save(config: StoredConfig): Promise<void> {
-    this.config = JSON.parse(JSON.stringify(config)) as StoredConfig;
+
+  async commit(change: ConfigChange): Promise<boolean> {
+    if (this.config === null) throw new Error('the store is not open');
+    if (!expectedStates(this.config, change)) return false;
+    this.config = applied(this.config, change);
+    this.entries.push(...copy(change.entries));
+    return true;
+  }
+
+  async history(object: string): Promise<HistoryEntry[]> {
+    return copy(this.entries.filter((e) => e.object === object));
   }
 }

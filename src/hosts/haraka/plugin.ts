@@ -18,7 +18,6 @@
  */
 import { hostname as osHostname } from 'node:os';
 import { resolve } from 'node:path';
-import { JmapClient } from '../api/client.js';
 import { RemoteConfigSource } from '../api/remote-config.js';
 import type { ConfigObjects } from '../config/live.js';
 import { describeFailure, FileConfigSource, type ConfigSource } from '../config/source.js';
@@ -91,7 +90,7 @@ export class MtaExprPlugin {
       const source: ConfigSource =
         settings.source.kind === 'file'
           ? await FileConfigSource.open(settings.source.path, events)
-          : new RemoteConfigSource(new JmapClient(settings.source.url, settings.source.token, { timeoutMs: 2000 }), { ...events, maxAge: settings.source.refreshMs });
+          : new RemoteConfigSource({ url: settings.source.url, token: settings.source.token, timeoutMs: 2000 }, { ...events, maxAge: settings.source.refreshMs });
       const hostname = settings.hostname ?? this.haraka_me() ?? osHostname();
       const domain = hostname.includes('.') ? hostname.slice(hostname.indexOf('.') + 1) : hostname;
       const runtime: Runtime = {

@@ -17,6 +17,7 @@
  *   jane@example.org = j.doe@example.org, jane@example.net
  */
 import { isAbsolute, resolve } from 'node:path';
+import { apiOrigin } from '../api/client.js';
 import { parseListener, type Listener } from '../smtp/listeners.js';
 import type { IniFile } from './haraka.js';
 
@@ -66,7 +67,7 @@ export function readSettings(ini: IniFile, env: NodeJS.ProcessEnv, configDir: st
   let source: SourceSettings;
   if (file !== undefined && url !== undefined) fault('url', 'give either config (a file) or url (the management API), not both');
   if (url !== undefined) {
-    if (!/^https?:\/\/[^/\s]+/.test(url)) fault('url', `\`${url}\` is not an http(s) URL`);
+    if (apiOrigin(url) === null) fault('url', `\`${url}\` is not an http(s) URL`);
     const token = text('token') ?? env.MTA_EXPR_TOKEN;
     if (!token) fault('token', 'the management API needs a token (or set MTA_EXPR_TOKEN in Haraka’s environment)');
     const refresh = text('refresh') ?? '1000';
