@@ -89,8 +89,14 @@ function report(e: unknown, io: Io): number {
     io.stderr.write(`${error} ${e.message}\n\n${command ? commandUsage(command) : usage()}`);
     return 2;
   }
-  if (e instanceof CompileError || e instanceof ConfigError) {
+  // A bad expression prints as a compile error (`error[CODE]: …` and the caret); a configuration
+  // file that cannot be read or used is a failure like any other.
+  if (e instanceof CompileError || (e instanceof ConfigError && e.cause instanceof CompileError)) {
     io.stderr.write(e.render() + '\n');
+    return 1;
+  }
+  if (e instanceof ConfigError) {
+    io.stderr.write(`${error} ${e.render()}\n`);
     return 1;
   }
   if (e instanceof EvaluationError) {
