@@ -5,6 +5,9 @@ export function isObject(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
+/** A string, or undefined for anything else (an absent flag, a boolean, a list). */
+export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
 /** An own property of an object: inherited names (`constructor`, `__proto__`) are never keys. */
 export function hasOwn(o: object, key: string): boolean {
   return Object.prototype.hasOwnProperty.call(o, key);

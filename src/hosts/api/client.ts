@@ -11,7 +11,7 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { CanonicalBlock } from '../config/object.js';
-import { hasOwn, isObject } from '../json.js';
+import { hasOwn, isObject, str } from '../json.js';
 import { ApiError } from './error.js';
 import { SINGLETON } from './methods.js';
 import { ATOMIC, CORE, DEFAULT_LIMITS, HISTORY, STALWART } from './session.js';
@@ -53,7 +53,6 @@ export interface ObjectRecord {
   record: Record<string, unknown>;
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 const DEFAULT_TIMEOUT_MS = 30_000;
 
 /** The origin of an http(s) URL, or null when the text is not one. */

@@ -2,7 +2,6 @@
  * `eval`, `check` and `explain`: one expression or block from the command line, or one JSON
  * case per stdin line with `--jsonl`.
  */
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import {
   compile,
@@ -17,7 +16,7 @@ import {
 } from '../../language/index.js';
 import { isObject, parseJson } from '../json.js';
 import { MemoryLookups, type MemoryLookupsInit } from '../lookups/memory.js';
-import { CommandError, UsageError, type CommandArgs } from './io.js';
+import { readText, UsageError, type CommandArgs } from './io.js';
 
 /** One case: what to compile, in which context, and what to evaluate it with. */
 interface Case {
@@ -120,14 +119,6 @@ export function formatExplanation(x: Explanation): string {
   return out.join('\n');
 }
 
-function readSource(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CommandError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
-}
-
 /** `eval`, `check` and `explain`. */
 export async function evalCommand(mode: 'eval' | 'check' | 'explain', args: CommandArgs): Promise<number> {
   const { values, positionals, io } = args;
@@ -142,7 +133,7 @@ export async function evalCommand(mode: 'eval' | 'check' | 'explain', args: Comm
   if (positionals.length === 1) c.expr = positionals[0];
   if (typeof values.block === 'string') c.block = json(values.block, '--block');
   if (typeof values.file === 'string') {
-    const text = readSource(values.file);
+    const text = readText(values.file);
     const trimmed = text.trim();
     if (trimmed.startsWith('{')) c.block = json(trimmed, values.file);
     else c.expr = text.replace(/\r?\n$/, '');

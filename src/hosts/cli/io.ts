@@ -1,4 +1,5 @@
 /** What every command shares: where it reads and writes, its arguments, its two kinds of failure. */
+import { readFileSync } from 'node:fs';
 
 /** Where a command reads and writes: the process's streams, or a test's. */
 export interface Io {
@@ -10,7 +11,7 @@ export interface Io {
 
 export const PROCESS_IO: Io = { stdout: process.stdout, stderr: process.stderr, stdin: process.stdin, env: process.env };
 
-/** A failure while running a command (server unreachable, 401, a file that cannot be read): one line, exit 1. */
+/** A failure while running a command (a file that cannot be read, a change refused): one line, exit 1 unless said otherwise. The API client's ApiError prints the same way. */
 export class CommandError extends Error {
   constructor(
     message: string,
@@ -18,6 +19,15 @@ export class CommandError extends Error {
     readonly exitCode = 1,
   ) {
     super(message);
+  }
+}
+
+/** A file's text; one that cannot be read is a CommandError that says why. */
+export function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new CommandError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
 }
 

@@ -3,20 +3,18 @@
  * changes) or on the live configuration of `mta-expr serve` (--url, --token). Runs until
  * SIGINT or SIGTERM; log lines go to stderr.
  */
-import { readFileSync } from 'node:fs';
 import { RemoteConfigSource } from '../api/remote-config.js';
 import { buildObjects } from '../config/live.js';
 import { SCHEMA } from '../config/schema.js';
 import { describeFailure, FileConfigSource, objectOverrides, type ConfigSource } from '../config/source.js';
+import { str } from '../json.js';
 import { parseSenderLogins } from '../postfix/sender-logins.js';
 import { PostfixPolicyService } from '../postfix/service.js';
 import { parseListener, type Listener } from '../smtp/listeners.js';
 import { endpointOf } from './client/connect.js';
-import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
+import { CommandError, readText, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
 import { listenAddress, listenFailure, port, untilSignal } from './listen.js';
 import { SERVER_KEYS } from './server-config.js';
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 function listeners(values: FlagValues): Map<number, Listener> {
   const out = new Map<number, Listener>();
@@ -54,8 +52,9 @@ export async function policydCommand({ values, io }: CommandArgs): Promise<numbe
   let senderLogins: Map<string, string[]> | undefined;
   const loginsFile = str(values['sender-logins']);
   if (loginsFile !== undefined) {
+    const text = readText(loginsFile);
     try {
-      senderLogins = parseSenderLogins(readFileSync(loginsFile, 'utf8'), loginsFile);
+      senderLogins = parseSenderLogins(text, loginsFile);
     } catch (e) {
       throw new CommandError(describeFailure(e));
     }

@@ -9,14 +9,13 @@ import { DEFAULT_LIMITS, type ApiLimits } from '../api/session.js';
 import { ADMIN_NAME, PERMISSIONS, TokenTable, type TokenEntry } from '../api/tokens.js';
 import { LiveConfig, type ConfigObjects } from '../config/live.js';
 import { FileStore } from '../config/store.js';
+import { str } from '../json.js';
 import { SessionPolicy } from '../smtp/policy.js';
 import { PolicySmtpServer } from '../smtp/server.js';
 import { selfSignedCertificate } from '../smtp/tls.js';
 import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
 import { listenAddress, listenFailure, port, untilSignal } from './listen.js';
 import { loadServerConfig, serverConfig, type ServerConfig } from './server-config.js';
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 function readConfig(values: FlagValues): ServerConfig {
   const file = str(values.config);

@@ -9,12 +9,11 @@
  * Exit codes: 0 applied, or nothing to do; 1 rejected (or a file that is not valid);
  * 3 with `--dry-run --exit-code`, something would change.
  */
-import { readFileSync } from 'node:fs';
 import { compile, CompileError } from '../../../language/index.js';
 import { result, type SchemaObject } from '../../api/client.js';
 import { canonicalBlock, type CanonicalBlock } from '../../config/object.js';
 import { hasOwn, isObject, parseJsonStrict } from '../../json.js';
-import { CommandError, styles, useColor, type CommandArgs } from '../io.js';
+import { CommandError, readText, styles, useColor, type CommandArgs } from '../io.js';
 import { connect, currentBlocks, findObject } from './connect.js';
 import { objectChanges, sameBlock } from './render.js';
 
@@ -39,12 +38,7 @@ export async function snapshotCommand({ values, positionals, io }: CommandArgs):
 
 /** A file's desired objects: each field's block in wire form (the default where the file gives none). */
 function desiredObjects(file: string, schema: readonly SchemaObject[]): Map<SchemaObject, Record<string, CanonicalBlock>> {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CommandError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
+  const text = readText(file);
   let json: unknown;
   try {
     json = parseJsonStrict(text, file);

@@ -5,10 +5,8 @@
  */
 import { ApiClient, apiOrigin, type ApiEndpoint, type SchemaObject } from '../../api/client.js';
 import type { CanonicalBlock } from '../../config/object.js';
-import { hasOwn } from '../../json.js';
+import { hasOwn, str } from '../../json.js';
 import { CommandError, UsageError, type FlagValues, type Io } from '../io.js';
-
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
 /** The endpoint the flags (or `$MTA_EXPR_URL`, `$MTA_EXPR_TOKEN`, `$MTA_EXPR_ADMIN_TOKEN`) name; a bad one is a usage error of `command`. */
 export function endpointOf(values: FlagValues, io: Io, command?: string): ApiEndpoint {

@@ -2,11 +2,10 @@
  * `get`, `update` and `describe`: one object through the management API. Object and field
  * names are matched in any case, with or without `x:`.
  */
-import { readFileSync } from 'node:fs';
 import type { ApiClient, SchemaObject } from '../../api/client.js';
 import type { CanonicalBlock } from '../../config/object.js';
 import { hasOwn, isObject, parseJsonStrict } from '../../json.js';
-import { CommandError, styles, UsageError, useColor, type CommandArgs, type Io } from '../io.js';
+import { CommandError, readText, styles, UsageError, useColor, type CommandArgs, type Io } from '../io.js';
 import { connect, findField, findObject, singletonId } from './connect.js';
 import { blockLines, sameBlock } from './render.js';
 
@@ -50,14 +49,6 @@ export async function getCommand(args: CommandArgs): Promise<number> {
   }
   io.stdout.write(lines.join('\n') + '\n');
   return 0;
-}
-
-function readText(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new CommandError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
-  }
 }
 
 async function readStdin(io: Io): Promise<string> {
