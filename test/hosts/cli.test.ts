@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runCli } from '../support/cli.js';
 import { ROOT } from '../support/helpers.js';
 
 function run(args: string[], input?: string) {
@@ -41,6 +42,26 @@ describe('mta-expr eval', () => {
     expect(run(['eval', '1', '--variables', 'Nope']).err).toContain('unknown variable group `Nope`');
     expect(run(['eval', '1', '--vars', '{not json']).err).toContain('--vars is not valid JSON');
     expect(run(['frobnicate']).code).toBe(2);
+  });
+});
+
+describe('mta-expr policyd', () => {
+  it('refuses a missing or doubled source and bad flags with exit 2 and its usage', () => {
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MTA_EXPR_')));
+    const cases: Array<[string[], string]> = [
+      [[], 'policyd needs --config FILE or --url URL (the management API of mta-expr serve)'],
+      [['--config', 'a.json', '--url', 'http://127.0.0.1:8080'], 'give --config FILE or --url URL, not both'],
+      [['--url', 'ftp://x', '--token', 'a-token-123'], '--url ftp://x: not an http:// or https:// URL (such as http://127.0.0.1:8080)'],
+      [['--url', 'http://127.0.0.1:8080'], 'no token: give --token TOKEN or set MTA_EXPR_TOKEN'],
+      [['--url', 'http://127.0.0.1:8080', '--token', 'a-token-123', '--refresh', 'soon'], '--refresh must be a number of milliseconds, not `soon`'],
+      [['--config', 'a.json', '--token', 'a-token-123', '--refresh', '5'], '--token, --refresh go with --url'],
+      [['--config', 'a.json', '--listener', '25=sm:tp'], '--listener must be PORT=NAME or PORT=NAME:PORT (e.g. 2587=submission:587), not `25=sm:tp`'],
+    ];
+    for (const [args, message] of cases) {
+      const r = runCli(['policyd', ...args], { env });
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(new RegExp(`^error: ${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n\nUsage: mta-expr policyd `));
+    }
   });
 });
 

@@ -28,12 +28,17 @@ function listeners(values: FlagValues): Map<number, Listener> {
   return out;
 }
 
+/** The flags of the remote source. */
+const URL_ONLY = ['token', 'insecure', 'refresh'];
+
 async function source(values: FlagValues, io: Io): Promise<ConfigSource> {
   const file = str(values.config);
   const url = str(values.url) ?? io.env.MTA_EXPR_URL;
   const log = { onError: (m: string) => io.stderr.write(`policyd: configuration: ${m}\n`), onLoad: (m: string) => io.stderr.write(`policyd: ${m}\n`) };
   if (file !== undefined && str(values.url) !== undefined) throw new UsageError('give --config FILE or --url URL, not both', 'policyd');
   if (file !== undefined) {
+    const stray = URL_ONLY.filter((f) => values[f] !== undefined);
+    if (stray.length > 0) throw new UsageError(`${stray.map((f) => `--${f}`).join(', ')} go${stray.length === 1 ? 'es' : ''} with --url`, 'policyd');
     // The server configuration file of `mta-expr smtp` is accepted as it is: its users, tls and tokens are not the policy's.
     return FileConfigSource.open(file, { ...log, parse: (json) => buildObjects(objectOverrides(json, SCHEMA, SERVER_KEYS)) });
   }
