@@ -7,20 +7,20 @@
  * `mta-expr update` in the next session, a failing expression answered 421 without harm
  * to Haraka, and the last good configuration kept when serve goes away.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliAsync } from '../support/cli.js';
 import { startHaraka, type HarakaInstance } from '../support/haraka.js';
-import { AUTH_ATTEMPTS, lastEhlo, python, startServe, swaks, type Running } from '../support/servers.js';
+import { ADMIN_TOKEN as TOKEN, serve as startServe, type Served } from '../support/serve.js';
+import { AUTH_ATTEMPTS, lastEhlo, python, swaks } from '../support/servers.js';
 
-const TOKEN = 'haraka-test-admin-token';
 const GREETING = '220 mx.test Stalwart ESMTP at your service';
 const JANE = ['--auth-user', 'jane@example.org', '--auth-password', 'secret'];
 
 let work: string;
-let serve: Running;
+let serve: Served;
 let url: string;
 let haraka: HarakaInstance;
 
@@ -28,8 +28,8 @@ const update = (object: string, field: string, block: string) => runCliAsync(['u
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'mta-expr-haraka-test-'));
-  writeFileSync(join(work, 'server.json'), JSON.stringify({ MtaStageAuth: { waitOnFail: { match: [], else: '300ms' } } }));
-  ({ serve, url } = await startServe(join(work, 'data'), join(work, 'server.json'), TOKEN));
+  serve = await startServe([], { data: join(work, 'data'), config: { MtaStageAuth: { waitOnFail: { match: [], else: '300ms' } } } });
+  url = serve.url;
   haraka = await startHaraka({
     ini: `url = ${url}\ntoken = ${TOKEN}\nrefresh = 0\nhostname = mx.test`,
     users: { 'jane@example.org': 'secret' },

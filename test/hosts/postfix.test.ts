@@ -16,13 +16,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliAsync } from '../support/cli.js';
 import { startPostfix, type PostfixInstance } from '../support/postfix.js';
-import { freePort, startCli, startServe, swaks, type Running } from '../support/servers.js';
+import { ADMIN_TOKEN as TOKEN, serve as startServe, type Served } from '../support/serve.js';
+import { freePort, startCli, swaks, type Running } from '../support/servers.js';
 
-const TOKEN = 'postfix-test-admin-token';
 const JANE = ['--auth', 'PLAIN', '--auth-user', 'jane@example.org', '--auth-password', 'secret'];
 
 let work: string;
-let serve: Running;
+let serve: Served;
 let policyd: Running;
 let postfix: PostfixInstance;
 let url: string;
@@ -34,9 +34,9 @@ const rcptReply = (t: Awaited<ReturnType<typeof swaks>>): string => t.replies.fi
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'mta-expr-postfix-test-'));
-  writeFileSync(join(work, 'server.json'), '{}');
   writeFileSync(join(work, 'sender_login'), '# address  owners\nj.doe@example.org  jane@example.org\n@sales.example.org jane@example.org, bob@example.org\n');
-  ({ serve, url } = await startServe(join(work, 'data'), join(work, 'server.json'), TOKEN));
+  serve = await startServe([], { data: join(work, 'data'), config: {} });
+  url = serve.url;
   const policyPort = await freePort();
   postfix = await startPostfix({ policyPort, users: { 'jane@example.org': 'secret' } });
   policyd = startCli([

@@ -1,10 +1,9 @@
 /** Runs `mta-expr serve` (the built dist/cli.js) on a port of its own and a temporary data directory. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CLI } from './cli.js';
-import { ROOT } from './helpers.js';
+import { startCli, type Running } from './servers.js';
 
 export const ADMIN_TOKEN = 'admin-token-0123456789';
 export const READER_TOKEN = 'reader-token-0123456789';
@@ -17,6 +16,8 @@ export interface Served {
   url: string;
   data: string;
   child: ChildProcess;
+  /** The process, its output kept. */
+  process: Running;
   /** Stops the server (SIGTERM); resolves with its exit code. */
   stop(): Promise<number | null>;
 }
@@ -33,26 +34,9 @@ export async function serve(args: string[] = [], options: { config?: unknown; da
   const config = options.config ?? { tokens: [READER] };
   const file = join(mkdtempSync(join(tmpdir(), 'mta-expr-config-')), 'server.json');
   writeFileSync(file, JSON.stringify(config));
-  const child = spawn(process.execPath, [CLI, 'serve', '--data', data, '--listen', '127.0.0.1:0', '--config', file, ...args], {
-    cwd: ROOT,
-    env: { ...process.env, MTA_EXPR_ADMIN_TOKEN: ADMIN_TOKEN },
-  });
-  let out = '';
-  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
-  const started = Date.now();
-  while (!/(https?:\/\/127\.0\.0\.1:\d+)\/api/.test(out)) {
-    if (child.exitCode !== null || Date.now() - started > 15_000) throw new Error(`serve did not start: ${out}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  const url = /(https?:\/\/127\.0\.0\.1:\d+)\/api/.exec(out)![1]!;
-  const stop = () =>
-    new Promise<number | null>((resolve) => {
-      if (child.exitCode !== null) return resolve(child.exitCode);
-      child.once('exit', (code) => resolve(code));
-      child.kill('SIGTERM');
-    });
-  return { url, data, child, stop };
+  const running = startCli(['serve', '--data', data, '--listen', '127.0.0.1:0', '--config', file, ...args], { ...process.env, MTA_EXPR_ADMIN_TOKEN: ADMIN_TOKEN });
+  const url = (await running.waitFor(/(https?:\/\/127\.0\.0\.1:\d+)\/api/))[1]!;
+  return { url, data, child: running.child, process: running, stop: () => running.stop() };
 }
 
 /** POSTs a JMAP request (an object, or raw text) to `/api`. */

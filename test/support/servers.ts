@@ -1,7 +1,7 @@
 /**
  * Real servers and clients for the end-to-end tests: free loopback ports, swaks and
- * Python's smtplib as SMTP clients, and `mta-expr serve` / `mta-expr policyd` run by the
- * built CLI. Every process is started in a temporary directory and stopped by its pid.
+ * Python's smtplib as SMTP clients, and the built CLI run as a server (`policyd` here,
+ * `serve` in serve.ts). Every process is stopped by its pid.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
@@ -59,25 +59,20 @@ export class Running {
     }
   }
 
-  async stop(): Promise<void> {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+  /** Stops the process (SIGTERM, SIGKILL after 5 s); resolves with its exit code. */
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return this.exited;
     this.child.kill('SIGTERM');
     const timer = setTimeout(() => this.child.kill('SIGKILL'), 5000);
-    await this.exited;
+    const code = await this.exited;
     clearTimeout(timer);
+    return code;
   }
 }
 
 /** Runs the built CLI as a server (serve, policyd). */
 export function startCli(args: string[], env: NodeJS.ProcessEnv = process.env): Running {
   return new Running(spawn(process.execPath, [CLI, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }));
-}
-
-/** `mta-expr serve` on a data directory; resolves with its API URL. */
-export async function startServe(data: string, config: string, token: string): Promise<{ serve: Running; url: string }> {
-  const serve = startCli(['serve', '--data', data, '--config', config, '--listen', '127.0.0.1:0'], { ...process.env, MTA_EXPR_ADMIN_TOKEN: token });
-  const m = await serve.waitFor(/on (http:\/\/127\.0\.0\.1:\d+)\/api/);
-  return { serve, url: m[1]! };
 }
 
 export interface SmtpTranscript {
