@@ -11,6 +11,7 @@ import { FileStore } from '../config/store.js';
 import { SessionPolicy } from '../smtp/policy.js';
 import { PolicySmtpServer } from '../smtp/server.js';
 import { selfSignedCertificate } from '../smtp/tls.js';
+import { createWebHandler } from '../web/server.js';
 import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
 import { loadServerConfig, serverConfig, type ServerConfig } from './server-config.js';
 
@@ -123,7 +124,7 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
   } catch (e) {
     throw new CommandError(`cannot open the configuration in ${data}: ${(e as Error).message}`);
   }
-  const api = createApiServer({ live, tokens });
+  const api = createApiServer({ live, tokens, web: createWebHandler() });
   try {
     api.listen(apiPort, host);
     await once(api, 'listening');
@@ -131,7 +132,9 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
     listenFailure(e, `${host}:${apiPort}`);
   }
   const bound = (api.address() as { port: number }).port;
-  io.stdout.write(`mta-expr management API on http://${host.includes(':') ? `[${host}]` : host}:${bound}/api (configuration in ${data}, state ${live.state})\n`);
+  const origin = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+  io.stdout.write(`mta-expr management API on ${origin}/api (configuration in ${data}, state ${live.state})\n`);
+  io.stdout.write(`mta-expr web interface on ${origin}/\n`);
   let smtp: PolicySmtpServer | null = null;
   try {
     smtp = values.smtp ? await startSmtp(values, config, () => live.objects(), io, 'serve') : null;
