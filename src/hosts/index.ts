@@ -23,7 +23,9 @@ export {
 } from './smtp/policy.js';
 export { PolicySmtpServer, type PolicySmtpServerOptions, type ReceivedMessage, type SmtpListener, type SmtpUser } from './smtp/server.js';
 export { selfSignedCertificate } from './smtp/tls.js';
-export { createApiServer, type ApiServerOptions } from './api/http.js';
+export { createApiServer, type ApiServerOptions, type RequestHandler } from './api/http.js';
+export { describeSchema, SCHEMA_PATH, type FieldDocument, type ObjectDocument, type SchemaDocument } from './api/schema-document.js';
+export { CONTENT_SECURITY_POLICY, createWebHandler, webAssetsDir, type WebOptions } from './web/server.js';
 export { CORE, handleJmap, STALWART } from './api/jmap.js';
 export { MIN_TOKEN_LENGTH, permission, PERMISSIONS, permissionsOf, TokenTable, type TokenEntry } from './api/tokens.js';
 export { loadServerConfig, serverConfig, type ServerConfig } from './cli/server-config.js';

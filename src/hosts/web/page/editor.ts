@@ -156,7 +156,7 @@ export class FieldEditor {
       diag.style.minHeight = '';
     });
     textarea.addEventListener('input', () => this.edited(input));
-    const label = h('label', { for: id, class: 'part-label' }, part.kind);
+    const label = h('label', { for: id, class: 'part-label' }, part.kind, h('span', { class: 'sr-only' }, part.kind === 'else' ? ` of ${this.field.name}` : ` of condition ${part.index + 1} of ${this.field.name}`));
     return { el: h('div', { class: `expression part-${part.kind}` }, label, textarea, diag), input };
   }
 
@@ -170,7 +170,7 @@ export class FieldEditor {
       const cond = this.expression({ kind: 'if', index }, c.if);
       const then = this.expression({ kind: 'then', index }, c.then);
       this.inputs.push(cond.input, then.input);
-      const title = `condition ${index + 1}`;
+      const title = `condition ${index + 1} of ${this.field.name}`;
       const button = (what: 'up' | 'down' | 'remove', text: string, label: string, disabled: boolean, run: () => void) =>
         h('button', { type: 'button', class: `icon ${what}`, 'aria-label': label, title: label, disabled: this.readOnly || disabled, 'data-what': what, onclick: run }, text);
       return h(
@@ -241,7 +241,7 @@ export class FieldEditor {
     input.check = result;
     const { diag, textarea } = input;
     // While the user types here, the message area keeps the height it reached: nothing below moves.
-    if (document.activeElement === textarea) diag.style.minHeight = `${diag.offsetHeight}px`;
+    if (document.activeElement === textarea) diag.style.minHeight = `${diag.getBoundingClientRect().height}px`;
     textarea.setAttribute('aria-invalid', String(!result.ok));
     diag.className = `diag ${result.ok ? (result.warning ? 'warning' : 'ok') : 'error'}`;
     if (result.ok) {

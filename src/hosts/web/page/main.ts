@@ -31,8 +31,9 @@ function rebase(object: ObjectState, record: StoredRecord, discard: boolean): vo
   for (const f of object.fields) {
     const stored = record.blocks[f.name];
     if (stored === undefined) continue;
+    const keep = !discard && isDirty(f);
     f.base = toEditBlock(stored);
-    if (discard || !isDirty(f)) {
+    if (!keep) {
       f.draft = copyBlock(f.base);
       f.reset = false;
     }

@@ -1,0 +1,105 @@
+/**
+ * A real headless Chromium (the Debian `chromium` package, driven by playwright-core) and
+ * `mta-expr serve` from dist/cli.js on a port of its own, in a temporary data directory.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type ConsoleMessage, type Locator, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { CLI } from './cli.js';
+import { ROOT } from './helpers.js';
+
+export const CHROMIUM = process.env.MTA_EXPR_CHROMIUM ?? '/usr/bin/chromium';
+
+/**
+ * Flags for a sandbox without a GPU or a network: no background connections (this machine
+ * refuses them), no first-run or sync. Playwright adds a fresh --user-data-dir of its own.
+ */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+export async function launchChromium(): Promise<Browser> {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install the Debian package (apt-get install -y chromium) or set MTA_EXPR_CHROMIUM`);
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+}
+
+export interface Served {
+  /** `http://127.0.0.1:PORT` */
+  origin: string;
+  data: string;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/** Runs `mta-expr serve` on any free loopback port; resolves once it listens. */
+export async function serve(env: Record<string, string>, extra: string[] = []): Promise<Served> {
+  const data = mkdtempSync(join(tmpdir(), 'mta-expr-web-'));
+  const child: ChildProcess = spawn(process.execPath, [CLI, 'serve', '--data', data, '--listen', '127.0.0.1:0', ...extra], { cwd: ROOT, env: { ...process.env, ...env } });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const started = Date.now();
+  while (!/web interface on (http:\/\/127\.0\.0\.1:\d+)\//.test(out)) {
+    if (child.exitCode !== null || Date.now() - started > 15_000) throw new Error(`mta-expr serve did not start: ${out}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const origin = /web interface on (http:\/\/127\.0\.0\.1:\d+)\//.exec(out)![1]!;
+  return {
+    origin,
+    data,
+    output: () => out,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** What a page reported that a strict policy forbids: console errors and `securitypolicyviolation` events. */
+export interface PageReports {
+  console: string[];
+  violations: string[];
+}
+
+/** Records every console error and CSP violation of a page (the listener is installed before any script of the page runs). */
+export async function watch(page: Page, reports: PageReports): Promise<void> {
+  page.on('console', (m: ConsoleMessage) => {
+    if (m.type() === 'error' || m.type() === 'warning' || /Content.Security.Policy|Trusted Type/i.test(m.text())) reports.console.push(`${m.type()}: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => reports.console.push(`pageerror: ${e.message}`));
+  await page.exposeFunction('__reportViolation', (text: string) => reports.violations.push(text));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      (window as unknown as { __reportViolation(t: string): void }).__reportViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'} (${e.sample})`);
+    });
+  });
+}
+
+/** Text with its whitespace collapsed, as people read it. */
+const normal = (s: string | null): string => (s ?? '').replace(/\s+/g, ' ').trim();
+const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 5000, interval: 25 });
+
+/** Retrying reads of what a locator shows, for vitest's matchers: `await see.text(loc).toContain('…')`. */
+export const see = {
+  text: (l: Locator) => poll(async () => normal(await l.textContent())),
+  texts: (l: Locator) => poll(async () => (await l.allTextContents()).map(normal)),
+  value: (l: Locator) => poll(() => l.inputValue()),
+  visible: (l: Locator) => poll(() => l.isVisible()),
+  checked: (l: Locator) => poll(() => l.isChecked()),
+  disabled: (l: Locator) => poll(() => l.isDisabled()),
+  focused: (l: Locator) => poll(() => l.evaluate((el) => el === document.activeElement)),
+  attr: (l: Locator, name: string) => poll(() => l.getAttribute(name)),
+  count: (l: Locator) => poll(() => l.count()),
+};
