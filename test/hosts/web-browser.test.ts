@@ -337,10 +337,10 @@ describe('the web interface in Chromium', () => {
       ],
       else: before.else,
     });
-    await page.setViewportSize({ width: 1280, height: (await page.evaluate(() => document.documentElement.scrollHeight)) + 10 });
     await page.getByRole('button', { name: 'Try it: saslMechanisms' }).click();
     await expression(page, 'saslMechanisms', 'if of condition 1').fill('local_prot != 25 && is_tls');
     await see.visible(field(page, 'saslMechanisms').locator('.diag.error')).toBe(true);
+    await page.setViewportSize({ width: 1280, height: (await page.evaluate(() => document.documentElement.scrollHeight)) + 10 });
     await page.screenshot({ path: join(SHOTS, 'web-auth-stage.png'), fullPage: true });
   });
 
@@ -389,9 +389,11 @@ describe('the web interface in Chromium', () => {
           // Nothing is cut at the right edge: every field fits the viewport.
           const widest = await page.evaluate(() => Math.max(...[...document.querySelectorAll('.field, textarea, .savebar')].map((el) => el.getBoundingClientRect().right)));
           expect(widest).toBeLessThanOrEqual(400);
+          if (!dark) await page.screenshot({ path: join(SHOTS, 'web-connect-stage-400px.png') });
           await page.getByRole('button', { name: 'Try it: smtpGreeting' }).click();
           await see.visible(field(page, 'smtpGreeting').locator('.try-typed')).toBe(true);
-          await page.screenshot({ path: join(SHOTS, `web-connect-stage-400px${dark ? '-dark' : ''}.png`), fullPage: false });
+          await field(page, 'smtpGreeting').locator('.try-output').scrollIntoViewIfNeeded();
+          if (dark) await page.screenshot({ path: join(SHOTS, 'web-connect-stage-400px-try-it-dark.png') });
         } else if (dark) {
           await page.screenshot({ path: join(SHOTS, 'web-auth-stage-dark.png') });
         }
