@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+/// <reference lib="dom.iterable" />
 /**
  * The web interface end to end: a real headless Chromium against `mta-expr serve` on
  * loopback. Sign-in, the navigation made from the schema, live validation with no request,

@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 /**
  * A real headless Chromium (the Debian `chromium` package, driven by playwright-core) and
  * `mta-expr serve` from dist/cli.js on a port of its own, in a temporary data directory.
@@ -28,9 +29,46 @@ export const CHROMIUM_ARGS = [
   '--disable-sync',
 ];
 
+/**
+ * Launches Chromium. The suite runs under --disallow-code-generation-from-strings (the
+ * engine must never need code from strings), but Playwright's own server side checks each
+ * function it sends to a page with `new Function`: so the browser and Playwright's server
+ * run in a child process of their own, without that flag, and this process connects to it
+ * on loopback. `close()` ends both.
+ */
 export async function launchChromium(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install the Debian package (apt-get install -y chromium) or set MTA_EXPR_CHROMIUM`);
-  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 30_000 });
+  const script = `
+    import { chromium } from 'playwright-core';
+    const server = await chromium.launchServer({ executablePath: ${JSON.stringify(CHROMIUM)}, args: ${JSON.stringify(CHROMIUM_ARGS)}, host: '127.0.0.1', port: 0, timeout: 30000 });
+    process.stdout.write(server.wsEndpoint() + '\\n');
+    process.stdin.on('end', () => server.close().finally(() => process.exit(0)));
+    process.stdin.resume();
+  `;
+  const { NODE_OPTIONS: _flags, ...env } = process.env;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, env, stdio: ['pipe', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => (out += d));
+  const started = Date.now();
+  while (!/^ws:\/\/\S+\n/.test(out)) {
+    if (child.exitCode !== null || Date.now() - started > 30_000) {
+      child.kill();
+      throw new Error(`Chromium did not start: ${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  const browser = await chromium.connect(out.split('\n')[0]!);
+  const close = browser.close.bind(browser);
+  browser.close = async () => {
+    await close().catch(() => undefined);
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    child.stdin.end();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+    await exited;
+    clearTimeout(timer);
+  };
+  return browser;
 }
 
 export interface Served {
@@ -89,17 +127,30 @@ export async function watch(page: Page, reports: PageReports): Promise<void> {
 
 /** Text with its whitespace collapsed, as people read it. */
 const normal = (s: string | null): string => (s ?? '').replace(/\s+/g, ' ').trim();
-const poll = <T>(read: () => Promise<T>) => expect.poll(read, { timeout: 5000, interval: 25 });
+type Polled<T> = ReturnType<typeof expect.poll<T>>;
+const poll = <T>(read: () => Promise<T>): Polled<T> => expect.poll(read, { timeout: 5000, interval: 25 });
+
+interface See {
+  text(l: Locator): Polled<string>;
+  texts(l: Locator): Polled<string[]>;
+  value(l: Locator): Polled<string>;
+  visible(l: Locator): Polled<boolean>;
+  checked(l: Locator): Polled<boolean>;
+  disabled(l: Locator): Polled<boolean>;
+  focused(l: Locator): Polled<boolean>;
+  attr(l: Locator, name: string): Polled<string | null>;
+  count(l: Locator): Polled<number>;
+}
 
 /** Retrying reads of what a locator shows, for vitest's matchers: `await see.text(loc).toContain('…')`. */
-export const see = {
-  text: (l: Locator) => poll(async () => normal(await l.textContent())),
-  texts: (l: Locator) => poll(async () => (await l.allTextContents()).map(normal)),
-  value: (l: Locator) => poll(() => l.inputValue()),
-  visible: (l: Locator) => poll(() => l.isVisible()),
-  checked: (l: Locator) => poll(() => l.isChecked()),
-  disabled: (l: Locator) => poll(() => l.isDisabled()),
-  focused: (l: Locator) => poll(() => l.evaluate((el) => el === document.activeElement)),
-  attr: (l: Locator, name: string) => poll(() => l.getAttribute(name)),
-  count: (l: Locator) => poll(() => l.count()),
+export const see: See = {
+  text: (l) => poll(async () => normal(await l.textContent())),
+  texts: (l) => poll(async () => (await l.allTextContents()).map(normal)),
+  value: (l) => poll(() => l.inputValue()),
+  visible: (l) => poll(() => l.isVisible()),
+  checked: (l) => poll(() => l.isChecked()),
+  disabled: (l) => poll(() => l.isDisabled()),
+  focused: (l) => poll(() => l.evaluate((el) => el === document.activeElement)),
+  attr: (l, name) => poll(() => l.getAttribute(name)),
+  count: (l) => poll(() => l.count()),
 };

@@ -113,7 +113,8 @@ class App {
     try {
       schema = await client.schema();
     } catch (e) {
-      tokenStore.clear();
+      // A refused token is forgotten; an unreachable server keeps it for the next try.
+      if (e instanceof Unauthorized) tokenStore.clear();
       this.showLogin(e instanceof Unauthorized ? `The server refused this token (${e.message}).` : e instanceof Error ? e.message : String(e));
       return;
     }
