@@ -34,3 +34,27 @@ await build({
   legalComments: 'eof',
   logLevel: 'warning',
 });
+
+// The web interface (served by `mta-expr serve` at /): the page's script bundled for
+// browsers with the language, its style, and the static files, into dist/web. No Node
+// built-in can enter this bundle (platform: browser fails on one).
+{
+  const { copyFileSync, mkdirSync } = await import('node:fs');
+  const page = 'src/hosts/web/page';
+  await build({
+    absWorkingDir: root,
+    entryPoints: { app: `${page}/main.ts` },
+    outdir: 'dist/web',
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: ['chrome120', 'firefox121', 'safari17'],
+    minify: true,
+    sourcemap: 'linked',
+    legalComments: 'linked',
+    logLevel: 'warning',
+  });
+  await build({ absWorkingDir: root, entryPoints: { app: `${page}/app.css` }, outdir: 'dist/web', bundle: true, minify: true, target: ['chrome120', 'firefox121', 'safari17'], logLevel: 'warning' });
+  mkdirSync(join(root, 'dist/web'), { recursive: true });
+  for (const file of ['index.html', 'favicon.svg']) copyFileSync(join(root, page, file), join(root, 'dist/web', file));
+}

@@ -23,11 +23,12 @@ export {
 } from './smtp/policy.js';
 export { PolicySmtpServer, type PolicySmtpServerOptions, type ReceivedMessage, type SmtpListener, type SmtpUser } from './smtp/server.js';
 export { selfSignedCertificate } from './smtp/tls.js';
-export { closeApiServer, createApiServer, type ApiServerOptions } from './api/http.js';
+export { closeApiServer, createApiServer, type ApiServerOptions, type RequestHandler } from './api/http.js';
 export { handleJmap } from './api/jmap.js';
 export { ACCOUNT_ID, apiLimits, ATOMIC, CORE, DEFAULT_LIMITS as DEFAULT_API_LIMITS, HISTORY, sessionResource, STALWART, type ApiLimits } from './api/session.js';
 export { schemaResource } from './api/schema-resource.js';
 export { ADMIN_NAME, MIN_TOKEN_LENGTH, permission, PERMISSIONS, permissionsOf, TokenTable, type Caller, type TokenEntry } from './api/tokens.js';
+export { CONTENT_SECURITY_POLICY, createWebHandler, webAssetsDir, type WebOptions } from './web/server.js';
 export { loadServerConfig, serverConfig, type ServerConfig } from './cli/server-config.js';
 export { run as runCli } from './cli/main.js';
 export { isObject } from './json.js';

@@ -30,7 +30,7 @@ export {
 export { DEFAULT_LIMITS, parse, type Limits } from './syntax/parser.js';
 export { print } from './syntax/printer.js';
 export type * as Ast from './syntax/ast.js';
-export { Constant, constant } from './runtime/values.js';
+export { Constant, constant, durationText } from './runtime/values.js';
 export { fromJsonValue, toJsonValue, type HostValue, type JsonValue } from './runtime/host-values.js';
 export {
   asBoolean,

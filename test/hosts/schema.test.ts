@@ -11,40 +11,12 @@ import {
   LiveConfig,
   MemoryStore,
   permissionsOf,
-  SCHEMA,
   serverConfig,
   SessionPolicy,
   TokenTable,
-  type Schema,
 } from '../../src/hosts/index.js';
 import { runCliAsync as cli } from '../support/cli.js';
-
-const WITH_EHLO_STAGE: Schema = {
-  ...SCHEMA,
-  MtaStageEhlo: {
-    description: 'The EHLO stage: what is checked of the client greeting.',
-    location: 'Settings › MTA › Session › EHLO Stage',
-    singleton: true,
-    fields: {
-      rejectNonFqdn: {
-        type: 'boolean',
-        description: 'Reject EHLO names that are not fully qualified.',
-        variables: 'MtaEhloVariable',
-        constants: null,
-        default: { match: [], else: "protocol == 'smtp'" },
-        fallback: false,
-      },
-      timeout: {
-        type: 'duration',
-        description: 'How long to wait for EHLO.',
-        variables: 'MtaEhloVariable',
-        constants: null,
-        default: { match: [], else: '5m' },
-        fallback: 300_000,
-      },
-    },
-  },
-};
+import { WITH_EHLO_STAGE } from '../support/schemas.js';
 
 describe('a third object in the schema', () => {
   it('appears in the API, the CLI and the policy without code of its own', async () => {

@@ -10,13 +10,14 @@
  */
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import type { CanonicalBlock } from '../config/object.js';
-import { hasOwn, isObject, str } from '../json.js';
+import { isObject, str } from '../json.js';
 import { ApiError } from './error.js';
 import { SINGLETON } from './methods.js';
+import { readSchemaResource, type SchemaObject } from './schema-reader.js';
 import { ATOMIC, CORE, DEFAULT_LIMITS, HISTORY, STALWART } from './session.js';
 
 export { ApiError } from './error.js';
+export type { SchemaField, SchemaObject } from './schema-reader.js';
 
 /** Where the API is and how to reach it. */
 export interface ApiEndpoint {
@@ -30,22 +31,6 @@ export interface ApiEndpoint {
 }
 
 export type Invocation = [name: string, args: Record<string, unknown>, callId: string];
-
-/** What the schema resource says of a field (the part this client reads). */
-export interface SchemaField {
-  description: string;
-  expression?: { type: string; variables: string | null; variableNames: string[] | null; constants: string | null; constantNames: string[] };
-}
-
-/** An object of the schema resource: its description, fields (in order) and defaults. */
-export interface SchemaObject {
-  name: string;
-  description: string;
-  location?: string;
-  singleton: boolean;
-  fields: Record<string, SchemaField>;
-  defaults: Record<string, CanonicalBlock>;
-}
 
 /** An object as read: its state and its record (`id` and the fields). */
 export interface ObjectRecord {
@@ -185,19 +170,7 @@ export class ApiClient {
   async schema(): Promise<SchemaObject[]> {
     let res = await this.request('GET', '/api/schema');
     if (res.status >= 300 && res.status < 400 && typeof res.headers.location === 'string') res = await this.request('GET', res.headers.location);
-    const doc = this.json(res, `${this.base}/api/schema`);
-    const objects = isObject(doc.objects) ? doc.objects : {};
-    const fields = isObject(doc.fields) ? doc.fields : {};
-    const forms = isObject(doc.forms) ? doc.forms : {};
-    return Object.entries(objects).flatMap(([key, o]): SchemaObject[] => {
-      if (!isObject(o) || !key.startsWith('x:') || (o.type !== 'singleton' && o.type !== 'object')) return [];
-      const f = (isObject(fields[key]) ? fields[key] : {}) as { properties?: Record<string, SchemaField>; defaults?: Record<string, CanonicalBlock> };
-      const form = forms[key] as { title?: string; sections?: Array<{ fields: Array<{ name: string }> }> } | undefined;
-      const order = form?.sections?.flatMap((s) => s.fields.map((x) => x.name)) ?? Object.keys(f.properties ?? {});
-      const properties = f.properties ?? {};
-      const ordered = Object.fromEntries([...order, ...Object.keys(properties)].filter((n, i, all) => hasOwn(properties, n) && all.indexOf(n) === i).map((n) => [n, properties[n]!]));
-      return [{ name: key.slice(2), description: str(o.description) ?? '', location: form?.title, singleton: o.type === 'singleton', fields: ordered, defaults: f.defaults ?? {} }];
-    });
+    return readSchemaResource(this.json(res, `${this.base}/api/schema`));
   }
 
   /** One API request; the method responses. */

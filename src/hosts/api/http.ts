@@ -9,6 +9,9 @@
  *
  *   GET  /jmap/eventsource/      push: a state event after each change (push.ts)
  *
+ * Every other path goes to the `web` handler when one is given (the web interface, whose
+ * files are public: they hold no configuration).
+ *
  * The session's download and upload URLs answer as a server without blobs does (no blob
  * exists; uploads exceed maxSizeUpload 0).
  */
@@ -21,6 +24,9 @@ import { schemaResource } from './schema-resource.js';
 import { apiLimits, sessionResource, type ApiLimits } from './session.js';
 import type { Caller, TokenTable } from './tokens.js';
 
+/** Answers a request outside the API (the web interface); false when it does not either. */
+export type RequestHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
 export interface ApiServerOptions {
   live: LiveConfig;
   tokens: TokenTable;
@@ -28,6 +34,8 @@ export interface ApiServerOptions {
   limits?: Partial<ApiLimits>;
   /** Serve HTTPS with this key and certificate (PEM). */
   tls?: { key: string; cert: string };
+  /** Answers the paths outside the API (the web interface); absent: they are 404. */
+  web?: RequestHandler;
 }
 
 const plainProblem = (status: number, detail: string): HttpAnswer => ({ status, body: { type: 'about:blank', status, detail } });
@@ -135,6 +143,7 @@ export function createApiServer(options: ApiServerOptions): Server | HttpsServer
       }
       const schemaDigest = /^\/api\/schema\/([A-Za-z0-9_-]+)$/.exec(path)?.[1];
       const known = path === '/api' || path === '/jmap/session' || path === '/api/schema' || schemaDigest !== undefined || path.startsWith('/jmap/');
+      if (!known && !path.startsWith('/api/') && options.web?.(req, res)) return;
       if (!known) {
         req.resume();
         return reply(res, plainProblem(404, 'Not found: the JMAP session is GET /jmap/session, the API POST /api'));

@@ -6,8 +6,11 @@
  *
  * An expression field is an object of type `x:Expression` (`match`, a list of
  * `x:ExpressionMatch` `{if, then}`, and `else`). Each expression field also says, under
- * `expression`, what it evaluates to and the variables and constants of its context (our
- * CLI's `describe` prints them; other clients ignore the key).
+ * `expression`, what it evaluates to, the variables and constants of its context, the
+ * fallback used when neither the block nor the default gives a value, and whether the value
+ * goes on an SMTP line (our CLI's `describe` and the web page read them, through
+ * schema-reader.ts; other clients ignore the key). The resource is the same for every
+ * caller: what a token may do is in the session (the account's permissions).
  */
 import { createHash } from 'node:crypto';
 import { CONSTANT_GROUPS, VARIABLE_GROUPS } from '../../language/index.js';
@@ -64,6 +67,8 @@ export function schemaResource(schema: Schema): SchemaResource {
           variableNames: f.variables === null ? null : (VARIABLE_GROUPS[f.variables] ?? []),
           constants: f.constants,
           constantNames: f.constants === null ? [] : (CONSTANT_GROUPS[f.constants] ?? []),
+          ...(f.fallback !== undefined ? { fallback: f.fallback } : {}),
+          ...(f.smtpLine ? { smtpLine: true } : {}),
         },
       };
       defaults[field] = defaultBlock(f);

@@ -1,12 +1,14 @@
 /**
  * The JMAP Session resource (RFC 8620 §2): the capabilities with the limits this server
- * enforces, the one account holding the configuration, and who the caller is. Its `state`
+ * enforces, the one account holding the configuration (with the permissions the caller's
+ * token holds in it, under the account's `urn:stalwart:jmap` capability), and who the
+ * caller is. Its `state`
  * is a digest of everything in it but the URLs, so it changes only when what it says
  * changes; every API response's `sessionState` is that state.
  */
 import { createHash } from 'node:crypto';
 import type { Schema } from '../config/schema.js';
-import { permission, type Caller } from './tokens.js';
+import { permission, permissionsOf, type Caller } from './tokens.js';
 
 export const CORE = 'urn:ietf:params:jmap:core';
 /** The configuration objects (`x:<Object>/get`, `/set`, `/changes`), as the reference server names them. */
@@ -62,7 +64,10 @@ function canWrite(caller: Caller, schema: Schema): boolean {
 
 /** The Session object without its URLs, and its state. */
 function sessionBody(caller: Caller, schema: Schema, limits: ApiLimits): Record<string, unknown> {
-  const accountCapabilities = { [STALWART]: {}, [HISTORY]: {}, [ATOMIC]: {} };
+  // What the caller may do with each object: the permissions of its token (the schema
+  // resource gives each object's permissionPrefix; `Get` or `Update` follows it).
+  const permissions = permissionsOf(schema).filter((p) => caller.permissions.has(p));
+  const accountCapabilities = { [STALWART]: { permissions }, [HISTORY]: {}, [ATOMIC]: {} };
   const body = {
     capabilities: {
       [CORE]: {

@@ -13,6 +13,7 @@ import { str } from '../json.js';
 import { SessionPolicy } from '../smtp/policy.js';
 import { PolicySmtpServer } from '../smtp/server.js';
 import { selfSignedCertificate } from '../smtp/tls.js';
+import { createWebHandler } from '../web/server.js';
 import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
 import { listenAddress, listenFailure, port, untilSignal } from './listen.js';
 import { loadServerConfig, serverConfig, type ServerConfig } from './server-config.js';
@@ -115,7 +116,7 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
     throw new CommandError(`cannot open the configuration in ${data}: ${(e as Error).message}`);
   }
   const tls = values.https ? (config.tls ?? (await selfSignedCertificate(str(values.hostname) ?? 'localhost'))) : undefined;
-  const api = createApiServer({ live, tokens, limits, tls });
+  const api = createApiServer({ live, tokens, limits, tls, web: createWebHandler() });
   try {
     api.listen(apiPort, host);
     await once(api, 'listening');
@@ -125,6 +126,7 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
   const bound = (api.address() as { port: number }).port;
   const address = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${bound}`;
   io.stdout.write(`mta-expr management API on ${address}/api, session at ${address}/jmap/session (configuration in ${data}${tls && !config.tls ? '; self-signed certificate' : ''})\n`);
+  io.stdout.write(`mta-expr web interface on ${address}/\n`);
   let smtp: PolicySmtpServer | null = null;
   try {
     smtp = values.smtp ? await startSmtp(values, config, () => live.objects(), io, 'serve') : null;

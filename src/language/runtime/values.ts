@@ -73,6 +73,14 @@ export function durationMs(text: string): number | undefined {
   return m ? Number(m[1]) * DURATION_UNITS[m[2]!.toLowerCase()]! : undefined;
 }
 
+/** Milliseconds as duration text in the largest unit that holds them exactly (`5000` → `5s`, `1500` → `1500ms`). */
+export function durationText(ms: number): string {
+  if (!Number.isSafeInteger(ms) || ms <= 0) return `${ms}ms`;
+  let best = 'ms';
+  for (const [unit, size] of Object.entries(DURATION_UNITS)) if (ms % size === 0 && size > DURATION_UNITS[best]!) best = unit;
+  return `${ms / DURATION_UNITS[best]!}${best}`;
+}
+
 // ---------------------------------------------------------------------------
 // Truthiness (§4.2)
 
