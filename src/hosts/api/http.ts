@@ -1,17 +1,33 @@
 /**
  * The management API over HTTP: `POST /api` with `Authorization: Bearer TOKEN`. A missing
  * or unknown token is HTTP 401; everything else is answered by the JMAP layer.
+ *
+ * `GET /health` (no token) tells monitoring whether the node serves what the cluster
+ * stores: `{"status": "ok" | "degraded", "state", "configStore": {ok, since, error?},
+ * "stores": [{name, type, ok, since, error?}]}`, always with HTTP 200 while the node serves
+ * (a degraded node still answers with its last good configuration).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { handleJmap, type HttpAnswer } from './jmap.js';
 import type { LiveConfig } from '../config/live.js';
 import type { TokenTable } from './tokens.js';
+import type { BackendStatus } from '../lookups/status.js';
 
 export interface ApiServerOptions {
   live: LiveConfig;
   tokens: TokenTable;
   /** Largest accepted request body (default 1 MiB). */
   maxRequestBytes?: number;
+  /** The lookup stores, for the health endpoint. */
+  stores?: () => BackendStatus[];
+}
+
+/** The health report: the configuration store and the lookup stores as this node sees them. */
+export function healthReport(options: Pick<ApiServerOptions, 'live' | 'stores'>): { status: 'ok' | 'degraded'; state: string; configStore: ReturnType<LiveConfig['health']>; stores: BackendStatus[] } {
+  const configStore = options.live.health();
+  const stores = options.stores?.() ?? [];
+  const ok = configStore.ok && stores.every((s) => s.ok);
+  return { status: ok ? 'ok' : 'degraded', state: options.live.state, configStore, stores };
 }
 
 function reply(res: ServerResponse, answer: HttpAnswer, headers: Record<string, string> = {}): void {
@@ -40,6 +56,11 @@ export function createApiServer(options: ApiServerOptions): Server {
   return createServer((req, res) => {
     void (async () => {
       const path = (req.url ?? '/').split('?')[0];
+      if (path === '/health') {
+        req.resume();
+        if (req.method !== 'GET' && req.method !== 'HEAD') return reply(res, { status: 405, body: { type: 'about:blank', status: 405, detail: 'Use GET' } }, { Allow: 'GET, HEAD' });
+        return reply(res, { status: 200, body: healthReport(options) });
+      }
       if (path !== '/api') return reply(res, { status: 404, body: { type: 'about:blank', status: 404, detail: 'Not found: the API is POST /api' } });
       if (req.method !== 'POST') return reply(res, { status: 405, body: { type: 'about:blank', status: 405, detail: 'Use POST' } }, { Allow: 'POST' });
       const auth = /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization ?? '');

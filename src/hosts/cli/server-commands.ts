@@ -2,12 +2,19 @@
  * The long-running commands: `smtp` (the SMTP server on the configuration file) and
  * `serve` (the management API on a data directory, and with `--smtp` the SMTP server on
  * the live configuration). Both run until SIGINT or SIGTERM.
+ *
+ * The lookups (stores, directory, DNS) come from the configuration file; `serve` keeps the
+ * configuration in `--data DIR`, or, with `configStore` in the file, in the PostgreSQL
+ * database a cluster shares. Each change of a store's reachability is one line on stderr.
  */
 import { once } from 'node:events';
 import { createApiServer } from '../api/http.js';
 import { PERMISSIONS, TokenTable, type TokenEntry } from '../api/tokens.js';
 import { LiveConfig, type ConfigObjects } from '../config/live.js';
-import { FileStore } from '../config/store.js';
+import { PostgresConfigStore } from '../config/postgres-store.js';
+import { FileStore, type ConfigStore } from '../config/store.js';
+import type { BackendStatus } from '../lookups/status.js';
+import { StoreLookups } from '../lookups/stores.js';
 import { SessionPolicy } from '../smtp/policy.js';
 import { PolicySmtpServer } from '../smtp/server.js';
 import { selfSignedCertificate } from '../smtp/tls.js';
@@ -41,13 +48,32 @@ function listenFailure(e: unknown, what: string): never {
   throw new CommandError(`cannot listen on ${what}: ${why}`);
 }
 
+/** How long a starting server waits for its network stores before it accepts sessions. */
+const STORES_READY_MS = 2000;
+
+/** Opens the lookups of the configuration file; each change of a store's reachability is logged. */
+async function openLookups(config: ServerConfig, io: Io): Promise<StoreLookups> {
+  const log = (s: BackendStatus): void => {
+    io.stderr.write(s.ok ? `lookups: store ${s.name} (${s.type}) reachable again\n` : `lookups: store ${s.name} (${s.type}) unreachable: ${s.error ?? 'unknown error'}; its lookups fail with a temporary error\n`);
+  };
+  let lookups: StoreLookups;
+  try {
+    lookups = new StoreLookups(config.lookups, { onStatus: log });
+  } catch (e) {
+    throw new CommandError((e as Error).message);
+  }
+  await lookups.ready(STORES_READY_MS);
+  for (const s of lookups.status()) if (!s.ok) log(s);
+  return lookups;
+}
+
 /** Starts the SMTP server on a configuration provider; resolves with the running server. */
-async function startSmtp(values: FlagValues, config: ServerConfig, objects: () => ConfigObjects, io: Io, command: string): Promise<PolicySmtpServer> {
+async function startSmtp(values: FlagValues, config: ServerConfig, objects: () => ConfigObjects, io: Io, command: string, lookups: StoreLookups): Promise<PolicySmtpServer> {
   const hostname = str(values.hostname) ?? 'localhost';
   const tls = config.tls ?? (await selfSignedCertificate(hostname));
   const domain = hostname.includes('.') ? hostname.slice(hostname.indexOf('.') + 1) : hostname;
   const policy = new SessionPolicy(objects, {
-    env: { system: { hostname, domain } },
+    env: { system: { hostname, domain }, lookups },
     onError: (e) => io.stderr.write(`policy: ${e.object}.${e.field}: ${e.cause instanceof Error ? e.cause.message : String(e.cause)}\n`),
   });
   const host = str(values.host) ?? '127.0.0.1';
@@ -83,9 +109,17 @@ async function startSmtp(values: FlagValues, config: ServerConfig, objects: () =
 /** `mta-expr smtp`. */
 export async function smtpCommand({ values, io }: CommandArgs): Promise<number> {
   const config = readConfig(values);
-  const server = await startSmtp(values, config, () => config.objects, io, 'smtp');
+  const lookups = await openLookups(config, io);
+  let server: PolicySmtpServer;
+  try {
+    server = await startSmtp(values, config, () => config.objects, io, 'smtp', lookups);
+  } catch (e) {
+    await lookups.close();
+    throw e;
+  }
   await untilSignal();
   await server.stop();
+  await lookups.close();
   return 0;
 }
 
@@ -100,13 +134,14 @@ const SMTP_ONLY = ['hostname', 'smtp-port', 'submission-port', 'host', 'verbose'
 /** `mta-expr serve`. */
 export async function serveCommand({ values, io }: CommandArgs): Promise<number> {
   const data = str(values.data);
-  if (!data) throw new UsageError('serve needs --data DIR (where the configuration is kept)', 'serve');
   if (!values.smtp) {
     const stray = SMTP_ONLY.filter((f) => values[f] !== undefined);
     if (stray.length > 0) throw new UsageError(`${stray.map((f) => `--${f}`).join(', ')} go${stray.length === 1 ? 'es' : ''} with --smtp`, 'serve');
   }
   const { host, port: apiPort } = listenAddress(str(values.listen) ?? '127.0.0.1:8080');
   const config = readConfig(values);
+  if (!data && !config.configStore) throw new UsageError('serve needs --data DIR (where the configuration is kept), or a configStore in --config', 'serve');
+  if (data && config.configStore) throw new UsageError('--data and the configStore of --config both say where the configuration is kept: give one', 'serve');
   const entries: TokenEntry[] = [...config.tokens];
   const admin = io.env.MTA_EXPR_ADMIN_TOKEN;
   if (admin) entries.push({ token: admin, permissions: PERMISSIONS });
@@ -117,30 +152,49 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
     throw new CommandError((e as Error).message);
   }
   if (entries.length === 0) io.stderr.write('warning: no tokens (set MTA_EXPR_ADMIN_TOKEN or list tokens in --config): every request gets 401\n');
+  const store: ConfigStore & { describe(): string } = config.configStore ? new PostgresConfigStore(config.configStore) : new FileStore(data!);
   let live: LiveConfig;
   try {
-    live = await LiveConfig.open(new FileStore(data), config.overrides);
+    live = await LiveConfig.open(store, config.overrides);
   } catch (e) {
-    throw new CommandError(`cannot open the configuration in ${data}: ${(e as Error).message}`);
+    await store.close?.();
+    throw new CommandError(`cannot open the configuration in ${store.describe()}: ${(e as Error).message}`);
   }
-  const api = createApiServer({ live, tokens });
-  try {
-    api.listen(apiPort, host);
-    await once(api, 'listening');
-  } catch (e) {
-    listenFailure(e, `${host}:${apiPort}`);
-  }
-  const bound = (api.address() as { port: number }).port;
-  io.stdout.write(`mta-expr management API on http://${host.includes(':') ? `[${host}]` : host}:${bound}/api (configuration in ${data}, state ${live.state})\n`);
+  live.follow({
+    onEvent: (e) => {
+      if (e.kind === 'lost') io.stderr.write(`config: store unreachable (${e.error?.message ?? 'unknown error'}): serving the last good configuration, state ${e.state}\n`);
+      else if (e.kind === 'found') io.stderr.write(`config: store reachable again, state ${e.state}\n`);
+      else if (e.kind === 'invalid') io.stderr.write(`config: the stored configuration does not compile, keeping state ${e.state}: ${e.error?.message ?? ''}\n`);
+      else io.stdout.write(`config: state ${e.state} from the store\n`);
+    },
+  });
+  let lookups: StoreLookups | null = null;
+  let api: ReturnType<typeof createApiServer> | null = null;
   let smtp: PolicySmtpServer | null = null;
+  const shutdown = async (): Promise<void> => {
+    await smtp?.stop();
+    if (api?.listening) await new Promise<void>((resolve) => api!.close(() => resolve()));
+    await lookups?.close();
+    await live.close();
+  };
   try {
-    smtp = values.smtp ? await startSmtp(values, config, () => live.objects(), io, 'serve') : null;
+    if (values.smtp) lookups = await openLookups(config, io);
+    const stores = lookups;
+    api = createApiServer({ live, tokens, ...(stores ? { stores: () => stores.status() } : {}) });
+    try {
+      api.listen(apiPort, host);
+      await once(api, 'listening');
+    } catch (e) {
+      listenFailure(e, `${host}:${apiPort}`);
+    }
+    const bound = (api.address() as { port: number }).port;
+    io.stdout.write(`mta-expr management API on http://${host.includes(':') ? `[${host}]` : host}:${bound}/api (configuration in ${store.describe()}, state ${live.state})\n`);
+    smtp = values.smtp ? await startSmtp(values, config, () => live.objects(), io, 'serve', lookups!) : null;
   } catch (e) {
-    api.close();
+    await shutdown();
     throw e;
   }
   await untilSignal();
-  await smtp?.stop();
-  await new Promise<void>((resolve) => api.close(() => resolve()));
+  await shutdown();
   return 0;
 }

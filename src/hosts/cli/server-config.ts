@@ -5,7 +5,14 @@
  *     "MtaStageConnect": { "smtpGreeting": { "else": "'hello'" } },
  *     "users": [{ "username": "jane@example.org", "password": "secret", "tokens": ["t0k3n"] }],
  *     "tls": { "key": "key.pem", "cert": "cert.pem" },
- *     "tokens": [{ "token": "…", "permissions": ["sysMtaStageAuthGet"] }] }
+ *     "tokens": [{ "token": "…", "permissions": ["sysMtaStageAuthGet"] }],
+ *     "stores": { "rate": { "type": "redis", "url": "redis://127.0.0.1:6379" } },
+ *     "directory": { "domains": ["example.org"] },
+ *     "dns": { "servers": ["127.0.0.1:53"], "timeout": "3s" },
+ *     "configStore": { "type": "postgresql", "url": "postgresql://mta@db/mail" } }
+ *
+ * `stores`, `directory` and `dns` back the host lookups (lookups/stores.ts); `configStore`
+ * is the configuration shared by a cluster (config/postgres-store.ts), used by `serve`.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -14,7 +21,9 @@ import type { TokenEntry } from '../api/tokens.js';
 import { buildObjects, type ConfigObjects } from '../config/live.js';
 import { ConfigError } from '../config/object.js';
 import { objectSchema, SCHEMA, type Schema } from '../config/schema.js';
-import { hasOwn, isObject } from '../json.js';
+import { configStoreSettings, type PostgresStoreSettings } from '../config/postgres-store.js';
+import { hasOwn, isObject, SettingsError } from '../json.js';
+import { lookupSettings, type LookupSettings } from '../lookups/stores.js';
 import type { SmtpUser } from '../smtp/server.js';
 
 export interface ServerConfig {
@@ -26,10 +35,24 @@ export interface ServerConfig {
   tokens: TokenEntry[];
   users: SmtpUser[];
   tls?: { key: string; cert: string };
+  /** The stores, directory and DNS settings behind the host lookups. */
+  lookups: LookupSettings;
+  /** The shared configuration store of a cluster, when configured. */
+  configStore?: PostgresStoreSettings;
 }
 
 
-const SERVER_KEYS = ['users', 'tls', 'tokens'];
+const SERVER_KEYS = ['users', 'tls', 'tokens', 'stores', 'directory', 'dns', 'configStore'];
+
+/** A faulty setting, as the configuration's error. */
+function settings<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof SettingsError) throw new ConfigError('config', e.path, e.reason);
+    throw e;
+  }
+}
 
 /** Builds the configuration from parsed JSON; throws ConfigError naming the faulty part. */
 export function serverConfig(json: unknown, baseDir = '.', schema: Schema = SCHEMA): ServerConfig {
@@ -66,7 +89,9 @@ export function serverConfig(json: unknown, baseDir = '.', schema: Schema = SCHE
   if (!Array.isArray(tokens) || !tokens.every((t) => isObject(t) && typeof t.token === 'string' && Array.isArray(t.permissions))) {
     throw new ConfigError('config', 'tokens', 'tokens must be a list of {token, permissions}');
   }
-  return { objects: buildObjects(overrides, schema), overrides, tokens: tokens as TokenEntry[], users: users as SmtpUser[], tls };
+  const lookups = settings(() => lookupSettings(json, baseDir));
+  const configStore = json.configStore === undefined ? undefined : settings(() => configStoreSettings(json.configStore));
+  return { objects: buildObjects(overrides, schema), overrides, tokens: tokens as TokenEntry[], users: users as SmtpUser[], tls, lookups, ...(configStore ? { configStore } : {}) };
 }
 
 export function loadServerConfig(path: string, schema: Schema = SCHEMA): ServerConfig {

@@ -34,7 +34,7 @@ const SMTP_FLAGS: Readonly<Record<string, Flag>> = {
   'smtp-port': { type: 'string', value: 'PORT', description: 'port of the smtp listener, seen by expressions as local_port 25 (default 2525; 0: any free port)' },
   'submission-port': { type: 'string', value: 'PORT', description: 'port of the submission listener, seen as local_port 587 (default 2587)' },
   host: { type: 'string', value: 'ADDR', description: 'address the listeners bind (default 127.0.0.1)' },
-  config: { type: 'string', value: 'FILE', description: 'server configuration file (JSON): field overrides, users, tls, tokens' },
+  config: { type: 'string', value: 'FILE', description: 'server configuration file (JSON): field overrides, users, tls, tokens, stores, directory, dns, configStore' },
   verbose: { type: 'boolean', description: 'log the SMTP traffic' },
 };
 
@@ -88,7 +88,7 @@ export const COMMANDS: readonly Command[] = [
     summary: 'the management API on a data directory (with --smtp, the SMTP server on the live configuration)',
     positionals: { min: 0, max: 0 },
     flags: {
-      data: { type: 'string', value: 'DIR', description: 'where the configuration is stored (required)' },
+      data: { type: 'string', value: 'DIR', description: 'where the configuration is stored (required unless --config has a configStore)' },
       listen: { type: 'string', value: 'HOST:PORT', description: 'address of the API (default 127.0.0.1:8080; port 0: any free port)' },
       smtp: { type: 'boolean', description: 'also run the SMTP server (the smtp flags apply)' },
       ...SMTP_FLAGS,

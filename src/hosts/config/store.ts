@@ -20,6 +20,25 @@ export interface ConfigStore {
   load(): Promise<StoredConfig | null>;
   /** Replaces the stored configuration; resolves once it is durable. */
   save(config: StoredConfig): Promise<void>;
+  /**
+   * A store shared by several processes: stores `config` only if the stored state is still
+   * `expected` (null: only if nothing is stored yet), in one atomic step; false when another
+   * writer came first. With it, updates compare and set in the store rather than in one
+   * process's memory.
+   */
+  replace?(expected: string | null, config: StoredConfig): Promise<boolean>;
+  /** A shared store: tells when another process may have changed the configuration; resolves the returned function to stop. */
+  watch?(watcher: StoreWatch): () => Promise<void>;
+  /** Where the configuration is, for logs and the health endpoint. */
+  describe?(): string;
+  close?(): Promise<void>;
+}
+
+export interface StoreWatch {
+  /** The configuration may have changed (also after each reconnection, to catch up). */
+  onChange(): void;
+  /** The store was lost (with the error) or reached again. */
+  onStatus(ok: boolean, error?: Error): void;
 }
 
 /** Keeps the configuration in `DIR/config.json`. */
@@ -29,6 +48,10 @@ export class FileStore implements ConfigStore {
 
   constructor(private readonly dir: string) {
     this.file = join(dir, 'config.json');
+  }
+
+  describe(): string {
+    return this.dir;
   }
 
   async load(): Promise<StoredConfig | null> {

@@ -9,10 +9,15 @@
  * every object, is evaluated at that stage and reported in `values`; the answers the SMTP
  * server acts on are read from those values. Each stage is computed once per session (again
  * only when its inputs change, such as EHLO after STARTTLS).
+ *
+ * A field whose host lookup failed (a store down or too slow) is reported to the error hook
+ * like any evaluation error, and is also listed in the stage's `lookupFailures`: the answer
+ * would otherwise silently be the default (AUTH not required, no rate limit), so the server
+ * answers that stage with a temporary failure (4xx) and the client tries again later.
  */
-import type { Environment } from '../../language/index.js';
+import { EvaluationError, type Environment } from '../../language/index.js';
 import type { ConfigObjects } from '../config/live.js';
-import type { ErrorHook } from '../config/object.js';
+import type { ErrorHook, FieldError } from '../config/object.js';
 import { SCHEMA } from '../config/schema.js';
 
 /** A field's value from a stage, or the schema's fallback when the configuration has no such object. */
@@ -45,6 +50,8 @@ export interface ConnectAnswers {
   /** The Sieve script to run, or null for none. */
   script: string | null;
   values: StageValues;
+  /** Fields whose host lookup failed: the greeting is then a temporary failure (421). */
+  lookupFailures: FieldError[];
 }
 
 export interface EhloAnswers {
@@ -55,11 +62,15 @@ export interface EhloAnswers {
   /** Milliseconds to wait after a failed AUTH. */
   waitOnFail: number;
   values: StageValues;
+  /** Fields whose host lookup failed: EHLO is then answered with a temporary failure (451). */
+  lookupFailures: FieldError[];
 }
 
 export interface MailAnswers {
   mustMatchSender: boolean;
   values: StageValues;
+  /** Fields whose host lookup failed: MAIL FROM is then answered with a temporary failure (451). */
+  lookupFailures: FieldError[];
 }
 
 export interface PolicyOptions {
@@ -123,16 +134,21 @@ export class PolicySession {
   }
 
   /** Evaluates every field of the stage's context, object by object, in schema order. */
-  private async stage(name: StageName, vars: Record<string, unknown>): Promise<StageValues> {
+  private async stage(name: StageName, vars: Record<string, unknown>): Promise<{ values: StageValues; lookupFailures: FieldError[] }> {
     const group = STAGES[name];
     const values: StageValues = {};
+    const lookupFailures: FieldError[] = [];
+    const onError: ErrorHook = (e) => {
+      if (e.cause instanceof EvaluationError && e.cause.code === 'lookup') lookupFailures.push(e);
+      this.onError?.(e);
+    };
     for (const [objectName, object] of Object.entries(this.config)) {
       for (const [field, schema] of Object.entries(object.schema.fields)) {
         if (schema.variables !== group) continue;
-        (values[objectName] ??= {})[field] = await object.evaluate(field, vars, this.env, this.onError);
+        (values[objectName] ??= {})[field] = await object.evaluate(field, vars, this.env, onError);
       }
     }
-    return values;
+    return { values, lookupFailures };
   }
 
   /** Greeting, hostname and script (MtaConnectionVariable). */
@@ -141,11 +157,11 @@ export class PolicySession {
   }
 
   private async computeConnect(): Promise<ConnectAnswers> {
-    const values = await this.stage('connect', { ...this.vars });
+    const { values, lookupFailures } = await this.stage('connect', { ...this.vars });
     const hostname = answer<string>(values, 'MtaStageConnect', 'hostname');
     // The greeting line must exist: without one, the server greets with its hostname.
     const greeting = answer<string | undefined>(values, 'MtaStageConnect', 'smtpGreeting') ?? `${hostname} ESMTP`;
-    return { greeting, hostname, script: answer<string | null>(values, 'MtaStageConnect', 'script'), values };
+    return { greeting, hostname, script: answer<string | null>(values, 'MtaStageConnect', 'script'), values, lookupFailures };
   }
 
   /** Mechanisms, AUTH requirement, failure limit and wait (MtaEhloVariable); again after STARTTLS. */
@@ -154,7 +170,7 @@ export class PolicySession {
   }
 
   private async computeEhlo(helo: string, tls: boolean): Promise<EhloAnswers> {
-    const values = await this.stage('ehlo', { ...this.vars, helo_domain: helo, is_tls: tls });
+    const { values, lookupFailures } = await this.stage('ehlo', { ...this.vars, helo_domain: helo, is_tls: tls });
     const mechanisms = answer<string[]>(values, 'MtaStageAuth', 'saslMechanisms');
     return {
       mechanisms: [...new Set(mechanisms.map((m) => m.toUpperCase()))],
@@ -162,6 +178,7 @@ export class PolicySession {
       maxFailures: answer<number>(values, 'MtaStageAuth', 'maxFailures'),
       waitOnFail: answer<number>(values, 'MtaStageAuth', 'waitOnFail'),
       values,
+      lookupFailures,
     };
   }
 
@@ -173,8 +190,8 @@ export class PolicySession {
   private async computeMail(sender: string, user: string, tls: boolean): Promise<MailAnswers> {
     const at = sender.lastIndexOf('@');
     const vars = { ...this.vars, is_tls: tls, sender, sender_domain: at >= 0 ? sender.slice(at + 1).toLowerCase() : '', authenticated_as: user };
-    const values = await this.stage('mail', vars);
-    return { mustMatchSender: answer<boolean>(values, 'MtaStageAuth', 'mustMatchSender'), values };
+    const { values, lookupFailures } = await this.stage('mail', vars);
+    return { mustMatchSender: answer<boolean>(values, 'MtaStageAuth', 'mustMatchSender'), values, lookupFailures };
   }
 }
 
