@@ -8,7 +8,7 @@
  * (and the session answers with a temporary failure) while the client reconnects in the
  * background; every command has a timeout.
  */
-import { Redis } from 'ioredis';
+import { Redis, ReplyError } from 'ioredis';
 import { Settings, SettingsError } from '../json.js';
 import { StatusTracker, type BackendStatus, type StatusListener } from './status.js';
 
@@ -90,7 +90,7 @@ export class RedisStore {
     this.client.defineCommand('mtaCounterIncr', { numberOfKeys: 1, lua: COUNTER_INCR });
     this.client.on('ready', () => this.tracker.up());
     this.client.on('error', (e: Error) => this.tracker.down(e));
-    this.client.on('end', () => this.tracker.down(new Error('connection closed')));
+    this.client.on('close', () => this.tracker.down(new Error('connection lost')));
   }
 
   /** Resolves when connected, or after `ms` (the store then keeps reconnecting). */
@@ -115,35 +115,45 @@ export class RedisStore {
     return this.prefix + key;
   }
 
-  async get(key: string): Promise<string | null> {
-    return this.client.get(this.key(key));
+  /** A command; any failure but an error reply of the server (the connection lost, a timeout) marks the store unreachable. */
+  private async run<T>(command: (client: CounterClient) => Promise<T>): Promise<T> {
+    try {
+      return await command(this.client);
+    } catch (e) {
+      if (!(e instanceof (ReplyError as new () => Error))) this.tracker.down(e);
+      throw e;
+    }
+  }
+
+  get(key: string): Promise<string | null> {
+    return this.run((c) => c.get(this.key(key)));
   }
 
   async exists(key: string): Promise<boolean> {
-    return (await this.client.exists(this.key(key))) > 0;
+    return (await this.run((c) => c.exists(this.key(key)))) > 0;
   }
 
   async set(key: string, value: unknown): Promise<boolean> {
     const k = this.key(key);
     const v = redisValue(value);
-    await (this.keyExpiry > 0 ? this.client.set(k, v, 'PX', this.keyExpiry) : this.client.set(k, v));
+    await this.run((c) => (this.keyExpiry > 0 ? c.set(k, v, 'PX', this.keyExpiry) : c.set(k, v)));
     return true;
   }
 
   async incr(key: string, delta: number): Promise<number> {
     const integer = Number.isInteger(delta);
-    return Number(await this.client.mtaCounterIncr(this.key(key), integer ? delta.toFixed(0) : String(delta), String(this.counterExpiry), integer ? '1' : '0'));
+    return Number(await this.run((c) => c.mtaCounterIncr(this.key(key), integer ? delta.toFixed(0) : String(delta), String(this.counterExpiry), integer ? '1' : '0')));
   }
 
   async counter(key: string): Promise<number> {
-    const v = await this.client.get(this.key(key));
+    const v = await this.run((c) => c.get(this.key(key)));
     const n = v === null ? 0 : Number(v);
     return Number.isFinite(n) ? n : 0;
   }
 
   /** Whether a set holds a member (directories kept in Redis). */
   async isMember(set: string, member: string): Promise<boolean> {
-    return (await this.client.sismember(this.key(set), member)) === 1;
+    return (await this.run((c) => c.sismember(this.key(set), member))) === 1;
   }
 
   async close(): Promise<void> {
