@@ -3,7 +3,7 @@
  * (a pool, a statement timeout on the server and a query timeout on the client), and an
  * embedded SQLite database through `better-sqlite3` that needs no server.
  *
- * Parameters are always bound (`$1`, `$2`… in PostgreSQL, `?` or `?1` in SQLite); the query
+ * Parameters are always bound (`$1`, `$2`… in PostgreSQL, `?` in SQLite); the query
  * text is never built from values. A statement that yields columns (SELECT, VALUES, WITH…,
  * RETURNING) gives its rows, any other the number of rows it changed (SPEC §10); each cell
  * is a value the language holds: text and numbers as they are, NULL as '', booleans as 1/0,
