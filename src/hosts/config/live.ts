@@ -180,12 +180,11 @@ export class LiveConfig {
     return { ...this.storeHealth, ...(store === undefined ? {} : { store }) };
   }
 
-  private setHealth(ok: boolean, error?: unknown): boolean {
+  private setHealth(ok: boolean, error?: unknown): void {
     const message = error === undefined ? undefined : error instanceof Error ? error.message || (error as { code?: string }).code || error.name : String(error);
-    if (this.storeHealth.ok === ok && this.storeHealth.error === message) return false;
+    if (this.storeHealth.ok === ok && this.storeHealth.error === message) return;
     const changed = this.storeHealth.ok !== ok;
     this.storeHealth = { ok, since: changed ? new Date().toISOString() : this.storeHealth.since, ...(message === undefined ? {} : { error: message }) };
-    return changed;
   }
 
   /**
@@ -196,10 +195,13 @@ export class LiveConfig {
   follow(options: FollowOptions = {}): void {
     if (this.stopFollowing !== undefined || this.store.watch === undefined) return;
     const onEvent = options.onEvent ?? (() => undefined);
+    // What was last reported: an update that fails on a lost store changes the health too, and the event is still told once.
+    let reported = this.storeHealth.ok;
     const report = (ok: boolean, error?: unknown): void => {
-      if (this.setHealth(ok, error)) {
-        onEvent({ kind: ok ? 'found' : 'lost', state: this.state, ...(ok ? {} : { error: error instanceof Error ? error : new Error(String(error)) }) });
-      }
+      this.setHealth(ok, error);
+      if (ok === reported) return;
+      reported = ok;
+      onEvent({ kind: ok ? 'found' : 'lost', state: this.state, ...(ok ? {} : { error: error instanceof Error ? error : new Error(String(error)) }) });
     };
     const reload = (): void => {
       if (this.reloadPending) return;
