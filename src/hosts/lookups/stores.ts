@@ -102,6 +102,7 @@ export function lookupSettings(json: { stores?: unknown; directory?: unknown; dn
 }
 
 type KeyStore = MemoryKeyStore | RedisStore;
+type MaybePromise<T> = T | Promise<T>;
 type Backend = KeyStore | SqlStore;
 
 const isSql = (b: Backend): b is SqlStore => b.type === 'postgresql' || b.type === 'sqlite';
@@ -110,6 +111,9 @@ const isSql = (b: Backend): b is SqlStore => b.type === 'postgresql' || b.type =
 class StoreError extends Error {
   override readonly name = 'StoreError';
 }
+
+const storeError = (store: string, e: unknown): StoreError =>
+  new StoreError(`store \`${store}\`: ${e instanceof Error ? e.message || (e as { code?: string }).code || e.name : String(e)}`, { cause: e });
 
 export interface StoreLookupsOptions {
   /** Receives each change of a store's reachability (for the log). */
@@ -163,8 +167,18 @@ export class StoreLookups implements Lookups {
     await Promise.all([...this.backends.values()].map((b) => ('close' in b ? b.close().catch(() => undefined) : undefined)));
   }
 
-  /** A backend call, bounded in time whatever the backend does. */
-  private bounded<T>(store: string, work: () => T | Promise<T>): Promise<T> {
+  /**
+   * A backend call. One in the process (memory, SQLite) runs at once and cannot hang; one
+   * over the network is bounded in time whatever the backend does. A failure names the store.
+   */
+  private call<T>(store: string, backend: Backend, work: () => T | Promise<T>): T | Promise<T> {
+    if (backend.type === 'memory' || backend.type === 'sqlite') {
+      try {
+        return work();
+      } catch (e) {
+        throw storeError(store, e);
+      }
+    }
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(() => reject(new StoreError(`store \`${store}\` did not answer within ${this.deadline} ms`)), this.deadline);
       timer.unref();
@@ -177,7 +191,7 @@ export class StoreLookups implements Lookups {
           },
           (e: unknown) => {
             clearTimeout(timer);
-            reject(new StoreError(`store \`${store}\`: ${e instanceof Error ? e.message || (e as { code?: string }).code || e.name : String(e)}`, { cause: e }));
+            reject(storeError(store, e));
           },
         );
     });
@@ -190,36 +204,36 @@ export class StoreLookups implements Lookups {
     return b;
   }
 
-  keyGet(store: string, key: string): Promise<unknown> | undefined {
+  keyGet(store: string, key: string): unknown {
     const b = this.keyStore(store, 'key_get');
-    return b && this.bounded(store, () => b.get(key));
+    return b && this.call(store, b, () => b.get(key));
   }
 
-  keyExists(store: string, key: string): Promise<boolean> | undefined {
+  keyExists(store: string, key: string): MaybePromise<boolean> | undefined {
     const b = this.keyStore(store, 'key_exists');
-    return b && this.bounded(store, () => b.exists(key));
+    return b && this.call(store, b, () => b.exists(key));
   }
 
-  keySet(store: string, key: string, value: unknown): Promise<boolean> | undefined {
+  keySet(store: string, key: string, value: unknown): MaybePromise<boolean> | undefined {
     const b = this.keyStore(store, 'key_set');
-    return b && this.bounded(store, () => b.set(key, value));
+    return b && this.call(store, b, () => b.set(key, value));
   }
 
-  counterIncr(store: string, key: string, delta: number): Promise<number> | undefined {
+  counterIncr(store: string, key: string, delta: number): MaybePromise<number> | undefined {
     const b = this.keyStore(store, 'counter_incr');
-    return b && this.bounded(store, () => b.incr(key, delta));
+    return b && this.call(store, b, () => b.incr(key, delta));
   }
 
-  counterGet(store: string, key: string): Promise<number> | undefined {
+  counterGet(store: string, key: string): MaybePromise<number> | undefined {
     const b = this.keyStore(store, 'counter_get');
-    return b && this.bounded(store, () => b.counter(key));
+    return b && this.call(store, b, () => b.counter(key));
   }
 
-  sqlQuery(store: string, query: string, params: unknown[]): Promise<SqlResult> | undefined {
+  sqlQuery(store: string, query: string, params: unknown[]): MaybePromise<SqlResult> | undefined {
     const b = this.backends.get(store);
     if (b === undefined) return undefined;
     if (!isSql(b)) throw new StoreError(`store \`${store}\` is a ${b.type} store: sql_query needs an SQL store (postgresql or sqlite)`);
-    return this.bounded(store, () => b.query(query, params));
+    return this.call(store, b, () => (b instanceof SqliteStore ? b.run(query, params) : b.query(query, params)));
   }
 
   async dnsResolve(name: string, type: DnsRecordType): Promise<DnsAnswer> {
@@ -248,11 +262,12 @@ export class StoreLookups implements Lookups {
     if (list !== undefined) return list.has(name);
     if ('set' in source) {
       const b = this.backends.get(source.store) as RedisStore;
-      return this.bounded(source.store, () => b.isMember(source.set, name));
+      return this.call(source.store, b, () => b.isMember(source.set, name));
     }
     const q = source as { store: string; query: string };
     const b = this.backends.get(q.store) as SqlStore;
-    return this.bounded(q.store, async () => ((await b.query(q.query, [name])).rows?.length ?? 0) > 0);
+    const found = (r: SqlResult): boolean => (r.rows?.length ?? 0) > 0;
+    return this.call(q.store, b, () => (b instanceof SqliteStore ? found(b.run(q.query, [name])) : b.query(q.query, [name]).then(found)));
   }
 }
 
