@@ -7,6 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverConfig } from '../../src/hosts/cli/server-config.js';
 import type { FieldError } from '../../src/hosts/config/object.js';
+import { MemoryLookups } from '../../src/hosts/lookups/memory.js';
 import { StoreLookups } from '../../src/hosts/lookups/stores.js';
 import { SessionPolicy } from '../../src/hosts/smtp/policy.js';
 import { PolicySmtpServer } from '../../src/hosts/smtp/server.js';
@@ -120,4 +121,20 @@ describe('a store down in the middle of SMTP sessions', () => {
       await s.stop();
     }
   }, 20_000);
+});
+
+describe('the session policy and lookup failures', () => {
+  it('lists a failed lookup in the stage answers; a value of the wrong type is no lookup failure', async () => {
+    const parsed = serverConfig({
+      MtaStageAuth: { maxFailures: { else: "sql_query('nodb', 'SELECT 1', [])" }, waitOnFail: { else: "'soon'" } },
+    });
+    const errors: FieldError[] = [];
+    const policy = new SessionPolicy(() => parsed.objects, { env: { lookups: new MemoryLookups() }, onError: (e) => errors.push(e) });
+    const ehlo = await policy.session({ listener: 'submission', remote_ip: '192.0.2.1', remote_port: 1, local_ip: '127.0.0.1', local_port: 587, is_tls: false }).ehlo('client.test', false);
+    expect(ehlo.maxFailures).toBe(3);
+    expect(ehlo.waitOnFail).toBe(5000);
+    expect(ehlo.lookupFailures).toHaveLength(1);
+    expect(ehlo.lookupFailures[0]).toMatchObject({ object: 'MtaStageAuth', field: 'maxFailures', cause: { code: 'lookup', functionName: 'sql_query' } });
+    expect(errors.map((e) => e.field).sort()).toEqual(['maxFailures', 'waitOnFail']);
+  });
 });
