@@ -6,6 +6,7 @@
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -112,6 +113,26 @@ describe('sql_query on PostgreSQL', () => {
     expect(err).toMatchObject({ code: 'lookup', message: expect.stringMatching(/^sql_query: store `main`: .*ECONNREFUSED/) });
     expect(l.status().find((s) => s.name === 'main')).toMatchObject({ ok: false, type: 'postgresql' });
     await l.close();
+  });
+});
+
+describe('a store that accepts connections and never answers', () => {
+  it('fails the lookup at the deadline, whatever the store settings say', async () => {
+    const sockets: Socket[] = [];
+    const blackHole = createServer((s) => sockets.push(s.on('error', () => undefined)));
+    await new Promise<void>((r) => blackHole.listen(0, '127.0.0.1', r));
+    const port = (blackHole.address() as { port: number }).port;
+    const l = new StoreLookups(lookupSettings({ stores: { main: { type: 'postgresql', url: `postgresql://postgres@127.0.0.1:${port}/x`, connectTimeout: '30s', timeout: '30s' } } }), { deadline: 300 });
+    try {
+      const start = Date.now();
+      const err = await run(l, "sql_query('main', 'SELECT 1', [])").catch((e: unknown) => e);
+      expect(Date.now() - start).toBeLessThan(1500);
+      expect(err).toMatchObject({ code: 'lookup', message: 'sql_query: store `main` did not answer within 300 ms' });
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => blackHole.close(r));
+      await l.close();
+    }
   });
 });
 

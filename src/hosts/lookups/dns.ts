@@ -11,6 +11,7 @@
 import { Resolver } from 'node:dns/promises';
 import type { DnsRecordType, MxRecord } from '../../language/index.js';
 import { Settings, SettingsError } from '../json.js';
+import { withDeadline } from './deadline.js';
 
 export type DnsAnswer = string[] | MxRecord[] | string[][];
 
@@ -159,7 +160,7 @@ export class DnsLookup {
     let answer: DnsAnswer;
     let ttl: number;
     try {
-      [answer, ttl] = await this.withDeadline(this.ask(name, type), name, type);
+      [answer, ttl] = await withDeadline(this.ask(name, type), this.timeout + 50, () => new DnsError('ETIMEOUT', `${type} ${name}: no answer within ${this.timeout} ms`));
     } catch (e) {
       const code = (e as { code?: unknown }).code;
       if (typeof code === 'string' && NEGATIVE.has(code)) {
@@ -190,23 +191,6 @@ export class DnsLookup {
       case 'PTR':
         return [await this.resolver.reverse(name), this.recordTtl];
     }
-  }
-
-  private withDeadline<T>(work: Promise<T>, name: string, type: DnsRecordType): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new DnsError('ETIMEOUT', `${type} ${name}: no answer within ${this.timeout} ms`)), this.timeout + 50);
-      timer.unref();
-      work.then(
-        (v) => {
-          clearTimeout(timer);
-          resolve(v);
-        },
-        (e: unknown) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      );
-    });
   }
 
   private store(key: string, entry: Entry): void {

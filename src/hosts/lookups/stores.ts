@@ -21,6 +21,7 @@
 import { resolve as resolvePath } from 'node:path';
 import type { DnsRecordType, Lookups, SqlResult } from '../../language/index.js';
 import { hasOwn, isObject, Settings, SettingsError } from '../json.js';
+import { withDeadline } from './deadline.js';
 import { DnsLookup, dnsSettings, type DnsAnswer, type DnsSettings } from './dns.js';
 import { MemoryKeyStore } from './memory.js';
 import { REDIS_SETTINGS, redisSettings, RedisStore, type RedisSettings } from './redis.js';
@@ -179,22 +180,10 @@ export class StoreLookups implements Lookups {
         throw storeError(store, e);
       }
     }
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new StoreError(`store \`${store}\` did not answer within ${this.deadline} ms`)), this.deadline);
-      timer.unref();
-      Promise.resolve()
-        .then(work)
-        .then(
-          (v) => {
-            clearTimeout(timer);
-            resolve(v);
-          },
-          (e: unknown) => {
-            clearTimeout(timer);
-            reject(storeError(store, e));
-          },
-        );
+    const running = Promise.resolve().then(work).catch((e: unknown) => {
+      throw storeError(store, e);
     });
+    return withDeadline(running, this.deadline, () => new StoreError(`store \`${store}\` did not answer within ${this.deadline} ms`));
   }
 
   private keyStore(store: string, fn: string): KeyStore | undefined {
