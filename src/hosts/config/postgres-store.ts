@@ -135,12 +135,12 @@ export class PostgresConfigStore implements ConfigStore {
     let client: pg.Client | undefined;
     let timer: NodeJS.Timeout | undefined;
     let delay = RETRY_MIN_MS;
-    const lost = (e: unknown): void => {
-      if (stopped || timer !== undefined) return;
-      const c = client;
+    const lost = (c: pg.Client, e: unknown): void => {
+      // Only the current connection counts: a late error of one already given up changes nothing.
+      if (stopped || client !== c) return;
       client = undefined;
-      c?.removeAllListeners('end');
-      c?.end().catch(() => undefined);
+      c.removeAllListeners('end');
+      c.end().catch(() => undefined);
       watcher.onStatus(false, e instanceof Error ? e : new Error(String(e)));
       timer = setTimeout(() => {
         timer = undefined;
@@ -151,8 +151,8 @@ export class PostgresConfigStore implements ConfigStore {
     const connect = async (): Promise<void> => {
       const c = new pg.Client(this.clientConfig);
       client = c;
-      c.on('error', lost);
-      c.on('end', () => lost(new Error('the connection to the configuration store closed')));
+      c.on('error', (e) => lost(c, e));
+      c.on('end', () => lost(c, new Error('the connection to the configuration store closed')));
       c.on('notification', (n) => {
         if (n.payload?.startsWith(`${this.id} `)) watcher.onChange();
       });
@@ -160,7 +160,7 @@ export class PostgresConfigStore implements ConfigStore {
         await c.connect();
         await c.query(`LISTEN ${this.table}`);
       } catch (e) {
-        if (client === c) lost(e);
+        lost(c, e);
         return;
       }
       if (stopped) return void c.end().catch(() => undefined);

@@ -159,8 +159,9 @@ export class StoreLookups implements Lookups {
 
   /** Each configured store and the resolver: reachable or not, since when. */
   status(): BackendStatus[] {
-    const stores = [...this.backends].filter(([name, b]) => name !== '' || b.type !== 'memory').map(([, b]) => ('status' in b ? b.status() : undefined));
-    return [...stores.filter((s): s is BackendStatus => s !== undefined), this.dnsTracker.status()];
+    // Stores in the process are always there: only those over the network (and the resolver) are told.
+    const remote = [...this.backends.values()].filter((b): b is RedisStore | SqlStore => 'status' in b);
+    return [...remote.map((b) => b.status()), this.dnsTracker.status()];
   }
 
   async close(): Promise<void> {
