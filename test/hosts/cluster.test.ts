@@ -4,7 +4,8 @@
  * An update through node A changes the greeting node C sends within a second; a
  * counter_incr rate limit counts the connections of all three nodes; with the store killed,
  * every node keeps serving the last good configuration and says so in its log and its health
- * endpoint; with the store back, updates resume everywhere.
+ * endpoint; with the store back, updates resume everywhere. A fourth process, `mta-expr smtp`
+ * on the same file, follows the shared configuration without an API of its own.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -33,6 +34,8 @@ let redis: RedisServer;
 let admin: Redis;
 let dir: string;
 const nodes: Node[] = [];
+/** An `mta-expr smtp` process on the same file: it follows the shared configuration without an API. */
+let follower: Node;
 
 async function until(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<number> {
   const start = Date.now();
@@ -43,8 +46,9 @@ async function until(check: () => boolean | Promise<boolean>, ms: number, what: 
   return Date.now() - start;
 }
 
-async function startNode(name: string, config: string): Promise<Node> {
-  const child = spawn(process.execPath, [CLI, 'serve', '--config', config, '--listen', '127.0.0.1:0', '--smtp', '--hostname', name, '--smtp-port', '0', '--submission-port', '0'], {
+async function startNode(name: string, config: string, command: 'serve' | 'smtp' = 'serve'): Promise<Node> {
+  const flags = command === 'serve' ? ['serve', '--listen', '127.0.0.1:0', '--smtp'] : ['smtp'];
+  const child = spawn(process.execPath, [CLI, ...flags, '--config', config, '--hostname', name, '--smtp-port', '0', '--submission-port', '0'], {
     cwd: ROOT,
     env: { ...process.env, MTA_EXPR_ADMIN_TOKEN: TOKEN },
   });
@@ -53,7 +57,7 @@ async function startNode(name: string, config: string): Promise<Node> {
   child.stderr.setEncoding('utf8').on('data', (d: string) => (node.err += d));
   await until(() => /smtp on 127\.0\.0\.1:(\d+)/.test(node.out) || child.exitCode !== null, 20_000, `${name} starts`);
   if (child.exitCode !== null) throw new Error(`${name} exited: ${node.err}`);
-  node.api = /(http:\/\/127\.0\.0\.1:\d+)\/api/.exec(node.out)![1]!;
+  node.api = /(http:\/\/127\.0\.0\.1:\d+)\/api/.exec(node.out)?.[1] ?? '';
   node.smtp = Number(/smtp on 127\.0\.0\.1:(\d+)/.exec(node.out)![1]);
   return node;
 }
@@ -97,11 +101,12 @@ beforeAll(async () => {
     }),
   );
   nodes.push(...(await Promise.all(['node-a', 'node-b', 'node-c'].map((n) => startNode(n, config)))));
+  follower = await startNode('node-d', config, 'smtp');
 }, 60_000);
 
 afterAll(async () => {
   await Promise.all(
-    nodes.map(
+    [...nodes, ...(follower ? [follower] : [])].map(
       (n) =>
         new Promise<void>((resolve) => {
           if (n.child.exitCode !== null) return resolve();
@@ -132,13 +137,15 @@ describe('three nodes on one configuration store and one Redis', () => {
     const ms = await until(async () => (await greeting(c)).line === 'node-c v1', 1000, 'node C greets with v1');
     expect(ms).toBeLessThan(1000);
     expect((await greeting(b)).line).toBe('node-b v1');
+    await until(async () => (await greeting(follower)).line === 'node-d v1', 1000, 'the smtp process follows too');
 
     // The rate limit counts the connections of all three nodes in Redis: the sixth is busy wherever it lands.
     await admin.del('cluster:conn:127.0.0.1');
     const lines: string[] = [];
     for (const n of [a, b, c, a, b, c]) lines.push((await greeting(n)).line);
-    expect(lines).toEqual(['node-a v1', 'node-b v1', 'node-c v1', 'node-a v1', 'node-b v1', 'node-c busy']);
-    expect(await admin.get('cluster:conn:127.0.0.1')).toBe('6');
+    lines.push((await greeting(follower)).line);
+    expect(lines).toEqual(['node-a v1', 'node-b v1', 'node-c v1', 'node-a v1', 'node-b v1', 'node-c busy', 'node-d busy']);
+    expect(await admin.get('cluster:conn:127.0.0.1')).toBe('7');
     expect(await admin.pttl('cluster:conn:127.0.0.1')).toBeGreaterThan(50_000);
     await admin.del('cluster:conn:127.0.0.1');
 
@@ -167,6 +174,8 @@ describe('three nodes on one configuration store and one Redis', () => {
     const [, again] = await setGreeting(c, "system('hostname') + ' v2'");
     expect(again).toMatchObject({ oldState: '1', newState: '2' });
     await until(async () => (await greeting(a)).line === 'node-a v2' && (await greeting(b)).line === 'node-b v2', 1000, 'A and B greet with v2');
+    await until(async () => (await greeting(follower)).line === 'node-d v2', 1000, 'D greets with v2');
+    expect(follower.err).toMatch(/config: store unreachable \(.+\): serving the last good configuration, state 1\n[^]*config: store reachable again, state 1\n/);
     expect((await health(a)).state).toBe('2');
   }, 60_000);
 });

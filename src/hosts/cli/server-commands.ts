@@ -63,7 +63,6 @@ async function openLookups(config: ServerConfig, io: Io): Promise<StoreLookups> 
     throw new CommandError((e as Error).message);
   }
   await lookups.ready(STORES_READY_MS);
-  for (const s of lookups.status()) if (!s.ok) log(s);
   return lookups;
 }
 
@@ -106,20 +105,49 @@ async function startSmtp(values: FlagValues, config: ServerConfig, objects: () =
   return server;
 }
 
-/** `mta-expr smtp`. */
+/**
+ * Opens the live configuration on its store and follows it: what other nodes store is put in
+ * force, and each change of the store's reachability is one line on stderr.
+ */
+async function openLive(store: ConfigStore & { describe(): string }, config: ServerConfig, io: Io): Promise<LiveConfig> {
+  let live: LiveConfig;
+  try {
+    live = await LiveConfig.open(store, config.overrides);
+  } catch (e) {
+    await store.close?.();
+    throw new CommandError(`cannot open the configuration in ${store.describe()}: ${(e as Error).message}`);
+  }
+  live.follow({
+    onEvent: (e) => {
+      if (e.kind === 'lost') io.stderr.write(`config: store unreachable (${e.error?.message ?? 'unknown error'}): serving the last good configuration, state ${e.state}\n`);
+      else if (e.kind === 'found') io.stderr.write(`config: store reachable again, state ${e.state}\n`);
+      else if (e.kind === 'invalid') io.stderr.write(`config: the stored configuration does not compile, keeping state ${e.state}: ${e.error?.message ?? ''}\n`);
+      else io.stdout.write(`config: state ${e.state} from the store\n`);
+    },
+  });
+  return live;
+}
+
+/** `mta-expr smtp`: on the configuration file, or with a configStore in it, on the configuration the cluster shares (read only). */
 export async function smtpCommand({ values, io }: CommandArgs): Promise<number> {
   const config = readConfig(values);
-  const lookups = await openLookups(config, io);
-  let server: PolicySmtpServer;
+  const live = config.configStore ? await openLive(new PostgresConfigStore(config.configStore), config, io) : null;
+  let lookups: StoreLookups | null = null;
+  let server: PolicySmtpServer | null = null;
+  const shutdown = async (): Promise<void> => {
+    await server?.stop();
+    await lookups?.close();
+    await live?.close();
+  };
   try {
-    server = await startSmtp(values, config, () => config.objects, io, 'smtp', lookups);
+    lookups = await openLookups(config, io);
+    server = await startSmtp(values, config, live ? () => live.objects() : () => config.objects, io, 'smtp', lookups);
   } catch (e) {
-    await lookups.close();
+    await shutdown();
     throw e;
   }
   await untilSignal();
-  await server.stop();
-  await lookups.close();
+  await shutdown();
   return 0;
 }
 
@@ -152,22 +180,7 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
     throw new CommandError((e as Error).message);
   }
   if (entries.length === 0) io.stderr.write('warning: no tokens (set MTA_EXPR_ADMIN_TOKEN or list tokens in --config): every request gets 401\n');
-  const store: ConfigStore & { describe(): string } = config.configStore ? new PostgresConfigStore(config.configStore) : new FileStore(data!);
-  let live: LiveConfig;
-  try {
-    live = await LiveConfig.open(store, config.overrides);
-  } catch (e) {
-    await store.close?.();
-    throw new CommandError(`cannot open the configuration in ${store.describe()}: ${(e as Error).message}`);
-  }
-  live.follow({
-    onEvent: (e) => {
-      if (e.kind === 'lost') io.stderr.write(`config: store unreachable (${e.error?.message ?? 'unknown error'}): serving the last good configuration, state ${e.state}\n`);
-      else if (e.kind === 'found') io.stderr.write(`config: store reachable again, state ${e.state}\n`);
-      else if (e.kind === 'invalid') io.stderr.write(`config: the stored configuration does not compile, keeping state ${e.state}: ${e.error?.message ?? ''}\n`);
-      else io.stdout.write(`config: state ${e.state} from the store\n`);
-    },
-  });
+  const live = await openLive(config.configStore ? new PostgresConfigStore(config.configStore) : new FileStore(data!), config, io);
   let lookups: StoreLookups | null = null;
   let api: ReturnType<typeof createApiServer> | null = null;
   let smtp: PolicySmtpServer | null = null;
@@ -188,7 +201,7 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
       listenFailure(e, `${host}:${apiPort}`);
     }
     const bound = (api.address() as { port: number }).port;
-    io.stdout.write(`mta-expr management API on http://${host.includes(':') ? `[${host}]` : host}:${bound}/api (configuration in ${store.describe()}, state ${live.state})\n`);
+    io.stdout.write(`mta-expr management API on http://${host.includes(':') ? `[${host}]` : host}:${bound}/api (configuration in ${live.health().store ?? data}, state ${live.state})\n`);
     smtp = values.smtp ? await startSmtp(values, config, () => live.objects(), io, 'serve', lookups!) : null;
   } catch (e) {
     await shutdown();

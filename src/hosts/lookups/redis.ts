@@ -10,6 +10,7 @@
  */
 import { Redis, ReplyError } from 'ioredis';
 import { Settings, SettingsError } from '../json.js';
+import { withDeadline } from './deadline.js';
 import { StatusTracker, type BackendStatus, type StatusListener } from './status.js';
 
 export interface RedisSettings {
@@ -90,21 +91,31 @@ export class RedisStore {
     this.client.defineCommand('mtaCounterIncr', { numberOfKeys: 1, lua: COUNTER_INCR });
     this.client.on('ready', () => this.tracker.up());
     this.client.on('error', (e: Error) => this.tracker.down(e));
-    this.client.on('close', () => this.tracker.down(new Error('connection lost')));
+    // A closed connection is news only when it was up (a refused reconnection already said why).
+    this.client.on('close', () => {
+      if (this.tracker.status().ok) this.tracker.down(new Error('connection lost'));
+    });
   }
 
-  /** Resolves when connected, or after `ms` (the store then keeps reconnecting). */
+  /** Resolves when connected, or after `ms`: the store is then reported unreachable (and keeps reconnecting). */
   async ready(ms: number): Promise<void> {
     if (this.client.status === 'ready') return;
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(done, ms);
+    const connected = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => done(false), ms);
       timer.unref();
-      this.client.once('ready', done);
-      function done(): void {
+      const onReady = (): void => done(true);
+      // A refused connection is an answer: no use waiting for the rest of `ms`.
+      const onError = (): void => done(false);
+      this.client.once('ready', onReady);
+      this.client.once('error', onError);
+      const done = (ok: boolean): void => {
         clearTimeout(timer);
-        resolve();
-      }
+        this.client.off('ready', onReady);
+        this.client.off('error', onError);
+        resolve(ok);
+      };
     });
+    if (!connected && this.tracker.status().ok) this.tracker.down(new Error(`not connected after ${ms} ms`));
   }
 
   status(): BackendStatus {
@@ -158,8 +169,10 @@ export class RedisStore {
 
   async close(): Promise<void> {
     this.tracker.closing();
+    // Not connected: nothing to say goodbye to (QUIT would wait for a reconnection).
+    if (this.client.status !== 'ready') return this.client.disconnect();
     try {
-      await this.client.quit();
+      await withDeadline(this.client.quit(), 1000, () => new Error('QUIT unanswered'));
     } catch {
       this.client.disconnect();
     }
