@@ -87,6 +87,8 @@ export class RedisStore {
       retryStrategy: (times) => Math.min(100 * times, 2000),
       lazyConnect: false,
       connectionName: 'mta-expr',
+      // ioredis waits this long for a socket to close at disconnect, even one already closed.
+      disconnectTimeout: 200,
     }) as CounterClient;
     this.client.defineCommand('mtaCounterIncr', { numberOfKeys: 1, lua: COUNTER_INCR });
     this.client.on('ready', () => this.tracker.up());
