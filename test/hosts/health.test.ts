@@ -1,14 +1,19 @@
 /**
- * The health endpoint of the API server (no token), and the server configuration file's
- * lookup sections: zero-setup defaults, and faults named by their path.
+ * The health endpoint of the API server (no token), the server configuration file's lookup
+ * sections (zero-setup defaults, faults named by their path), and `mta-expr smtp` with a
+ * store that is down (421 to each session, the store and the failing field logged once).
  */
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compile } from '../../src/language/index.js';
 import { createApiServer, FileStore, LiveConfig, serverConfig, StoreLookups, TokenTable, type BackendStatus } from '../../src/hosts/index.js';
-import { runCli } from '../support/cli.js';
+import { CLI, runCli } from '../support/cli.js';
+import { ROOT } from '../support/helpers.js';
+import { freePort } from '../support/servers.js';
+import { SmtpClient } from '../support/smtp-client.js';
 
 const dirs: string[] = [];
 afterAll(() => {
@@ -96,5 +101,41 @@ describe('the lookup sections of the server configuration file', () => {
     const unreachable = runCli(['serve', '--config', file, '--listen', '127.0.0.1:0'], { env: { ...process.env, MTA_EXPR_ADMIN_TOKEN: 'health-admin-token' } });
     expect(unreachable.code).toBe(1);
     expect(unreachable.err).toMatch(/^mta-expr: cannot open the configuration in postgresql:\/\/127\.0\.0\.1:1\/x table mta_expr_config: .*ECONNREFUSED/m);
+  });
+});
+
+describe('mta-expr smtp with a store that is down', () => {
+  it('answers 421 to every session and logs the store once and the failing field once', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'mta-expr-health-'));
+    dirs.push(dir);
+    const file = join(dir, 'down.json');
+    const port = await freePort();
+    writeFileSync(
+      file,
+      JSON.stringify({ stores: { rate: { type: 'redis', url: `redis://127.0.0.1:${port}` } }, MtaStageConnect: { smtpGreeting: { else: "'hello #' + counter_incr('rate', remote_ip, 1)" } } }),
+    );
+    const child = spawn(process.execPath, [CLI, 'smtp', '--config', file, '--hostname', 'mx.down.test', '--smtp-port', '0', '--submission-port', '0'], { cwd: ROOT });
+    let out = '';
+    let err = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (out += d));
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (err += d));
+    try {
+      const started = Date.now();
+      while (!/smtp on 127\.0\.0\.1:(\d+)/.test(out) && Date.now() - started < 15_000) await new Promise((r) => setTimeout(r, 20));
+      const smtp = Number(/smtp on 127\.0\.0\.1:(\d+)/.exec(out)![1]);
+      for (let i = 0; i < 3; i++) {
+        const c = await SmtpClient.open(smtp);
+        expect(await c.read()).toMatchObject({ code: 421, lines: ['mx.down.test Temporary failure: a lookup did not answer, try again later'] });
+        c.close();
+      }
+      const lines = err.trim().split('\n');
+      expect(lines.filter((l) => l.startsWith('lookups: store rate (redis) unreachable: connect ECONNREFUSED'))).toHaveLength(1);
+      expect(lines.filter((l) => l.startsWith('policy: MtaStageConnect.smtpGreeting: counter_incr: store `rate`: '))).toHaveLength(1);
+    } finally {
+      await new Promise((resolve) => {
+        child.once('exit', resolve);
+        child.kill('SIGTERM');
+      });
+    }
   });
 });

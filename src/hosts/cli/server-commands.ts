@@ -11,6 +11,7 @@ import { once } from 'node:events';
 import { createApiServer } from '../api/http.js';
 import { PERMISSIONS, TokenTable, type TokenEntry } from '../api/tokens.js';
 import { LiveConfig, type ConfigObjects } from '../config/live.js';
+import type { ErrorHook } from '../config/object.js';
 import { PostgresConfigStore } from '../config/postgres-store.js';
 import { FileStore, type ConfigStore } from '../config/store.js';
 import type { BackendStatus } from '../lookups/status.js';
@@ -66,6 +67,31 @@ async function openLookups(config: ServerConfig, io: Io): Promise<StoreLookups> 
   return lookups;
 }
 
+/** How long the same field's lookup failure is told only once (a store down fails every session). */
+const LOOKUP_LOG_QUIET_MS = 10_000;
+
+/** The policy's error hook: one line per field error; a field's lookup failures at most once per 10 s, with the count of those not told. */
+function policyLog(io: Io): ErrorHook {
+  const quiet = new Map<string, { until: number; untold: number }>();
+  return (e) => {
+    const message = e.cause instanceof Error ? e.cause.message : String(e.cause);
+    if ((e.cause as { code?: unknown } | null)?.code === 'lookup') {
+      const key = `${e.object}.${e.field}`;
+      const now = Date.now();
+      const q = quiet.get(key);
+      if (q !== undefined && now < q.until) {
+        q.untold++;
+        return;
+      }
+      quiet.set(key, { until: now + LOOKUP_LOG_QUIET_MS, untold: 0 });
+      const more = q !== undefined && q.untold > 0 ? ` (and ${q.untold} more since the last line)` : '';
+      io.stderr.write(`policy: ${key}: ${message}${more}\n`);
+      return;
+    }
+    io.stderr.write(`policy: ${e.object}.${e.field}: ${message}\n`);
+  };
+}
+
 /** Starts the SMTP server on a configuration provider; resolves with the running server. */
 async function startSmtp(values: FlagValues, config: ServerConfig, objects: () => ConfigObjects, io: Io, command: string, lookups: StoreLookups): Promise<PolicySmtpServer> {
   const hostname = str(values.hostname) ?? 'localhost';
@@ -73,7 +99,7 @@ async function startSmtp(values: FlagValues, config: ServerConfig, objects: () =
   const domain = hostname.includes('.') ? hostname.slice(hostname.indexOf('.') + 1) : hostname;
   const policy = new SessionPolicy(objects, {
     env: { system: { hostname, domain }, lookups },
-    onError: (e) => io.stderr.write(`policy: ${e.object}.${e.field}: ${e.cause instanceof Error ? e.cause.message : String(e.cause)}\n`),
+    onError: policyLog(io),
   });
   const host = str(values.host) ?? '127.0.0.1';
   const smtpPort = port(str(values['smtp-port']), 2525, '--smtp-port', command);
