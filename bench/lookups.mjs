@@ -2,7 +2,7 @@
 // What a host lookup costs per evaluation, beside the engine's synchronous evaluation:
 // dns_query with a warm cache, counter_incr on Redis, sql_query on SQLite and PostgreSQL,
 // key_get on the in-process store. The servers are real, started here on loopback ports of
-// their own (the tests' starters, test/support/servers.ts and dns-server.ts, transpiled
+// their own (the tests' starters, test/support/databases.ts and dns-server.ts, transpiled
 // with esbuild), and stopped at the end.
 //
 //   npm run bench:lookups                  # from the project root (builds first)
@@ -31,8 +31,8 @@ const IN_FLIGHT = 64;
 
 // The tests' server starters, as JavaScript.
 const cache = join(here, '.cache');
-await build({ entryPoints: [join(here, '..', 'test', 'support', 'servers.ts'), join(here, '..', 'test', 'support', 'dns-server.ts')], outdir: cache, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' });
-const { startPostgres, startRedis } = await import(join(cache, 'servers.js'));
+await build({ entryPoints: [join(here, '..', 'test', 'support', 'databases.ts'), join(here, '..', 'test', 'support', 'dns-server.ts')], outdir: cache, format: 'esm', platform: 'node', target: 'node20', logLevel: 'warning' });
+const { startPostgres, startRedis } = await import(join(cache, 'databases.js'));
 const { startDnsServer } = await import(join(cache, 'dns-server.js'));
 
 const [postgres, redis, dns] = await Promise.all([

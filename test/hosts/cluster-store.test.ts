@@ -7,7 +7,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configStoreSettings, LiveConfig, PostgresConfigStore, SettingsError, type FollowOptions } from '../../src/hosts/index.js';
-import { startPostgres, type PostgresServer } from '../support/servers.js';
+import { startPostgres, type PostgresServer } from '../support/databases.js';
 
 let server: PostgresServer;
 beforeAll(async () => {

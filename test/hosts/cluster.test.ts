@@ -15,7 +15,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLI } from '../support/cli.js';
 import { ROOT } from '../support/helpers.js';
-import { startPostgres, startRedis, type PostgresServer, type RedisServer } from '../support/servers.js';
+import { startPostgres, startRedis, type PostgresServer, type RedisServer } from '../support/databases.js';
 import { SmtpClient } from '../support/smtp-client.js';
 
 const TOKEN = 'cluster-admin-token-1';

@@ -12,7 +12,7 @@ import { compile } from '../../src/language/index.js';
 import { createApiServer, FileStore, LiveConfig, serverConfig, StoreLookups, TokenTable, type BackendStatus } from '../../src/hosts/index.js';
 import { CLI, runCli } from '../support/cli.js';
 import { ROOT } from '../support/helpers.js';
-import { freePort } from '../support/servers.js';
+import { freePort } from '../support/databases.js';
 import { SmtpClient } from '../support/smtp-client.js';
 
 const dirs: string[] = [];

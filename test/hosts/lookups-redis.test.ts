@@ -8,7 +8,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile, EvaluationError } from '../../src/language/index.js';
 import { lookupSettings, StoreLookups, type BackendStatus } from '../../src/hosts/index.js';
-import { startRedis, type RedisServer } from '../support/servers.js';
+import { startRedis, type RedisServer } from '../support/databases.js';
 
 let redis: RedisServer;
 let admin: Redis;

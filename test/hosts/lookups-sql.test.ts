@@ -12,7 +12,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compile, EvaluationError } from '../../src/language/index.js';
 import { lookupSettings, SettingsError, sqlCell, StoreLookups } from '../../src/hosts/index.js';
-import { freePort, startPostgres, type PostgresServer } from '../support/servers.js';
+import { freePort, startPostgres, type PostgresServer } from '../support/databases.js';
 
 let server: PostgresServer;
 let dir: string;

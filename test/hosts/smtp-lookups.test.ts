@@ -13,7 +13,7 @@ import { SessionPolicy } from '../../src/hosts/smtp/policy.js';
 import { PolicySmtpServer } from '../../src/hosts/smtp/server.js';
 import { selfSignedCertificate } from '../../src/hosts/smtp/tls.js';
 import { b64, SmtpClient } from '../support/smtp-client.js';
-import { startRedis, type RedisServer } from '../support/servers.js';
+import { startRedis, type RedisServer } from '../support/databases.js';
 
 let redis: RedisServer;
 let tls: { key: string; cert: string };
