@@ -134,7 +134,8 @@ export class LiveConfig {
       this.setHealth(false, e);
       throw e;
     }
-    this.setHealth(true);
+    // A followed store is healthy only while its change notifications arrive too (follow() says so).
+    if (this.stopFollowing === undefined) this.setHealth(true);
     if (stored === null || stored.state === this.snapshot.state) return this.snapshot;
     return { state: stored.state, overrides: stored.objects, objects: buildObjects(stored.objects, this.schema) as Record<string, ConfigObject> };
   }
@@ -197,6 +198,8 @@ export class LiveConfig {
     const onEvent = options.onEvent ?? (() => undefined);
     // What was last reported: an update that fails on a lost store changes the health too, and the event is still told once.
     let reported = this.storeHealth.ok;
+    // Whether the store's change notifications reach this process: only then is it following.
+    let listening = false;
     const report = (ok: boolean, error?: unknown): void => {
       this.setHealth(ok, error);
       if (ok === reported) return;
@@ -216,7 +219,7 @@ export class LiveConfig {
           else report(false, e);
           return;
         }
-        report(true);
+        if (listening) report(true);
         if (latest !== this.snapshot) {
           this.snapshot = latest;
           onEvent({ kind: 'reloaded', state: latest.state });
@@ -224,7 +227,14 @@ export class LiveConfig {
       });
       this.queue = run.catch(() => undefined);
     };
-    const stopWatch = this.store.watch({ onChange: reload, onStatus: (ok, error) => (ok ? reload() : report(false, error)) });
+    const stopWatch = this.store.watch({
+      onChange: reload,
+      onStatus: (ok, error) => {
+        listening = ok;
+        if (ok) reload();
+        else report(false, error);
+      },
+    });
     const poll = setInterval(reload, options.pollInterval ?? 5000);
     poll.unref();
     this.stopFollowing = async () => {
