@@ -5,9 +5,15 @@
  */
 export { SCHEMA, fieldSchema, objectSchema, type FieldSchema, type FieldType, type ObjectSchema, type Schema } from './config/schema.js';
 export { canonicalBlock, compileField, ConfigError, ConfigObject, defaultBlock, type CanonicalBlock, type ErrorHook, type FieldError, type FieldValue } from './config/object.js';
-export { buildObjects, ConfigTransaction, LiveConfig, type ConfigObjects, type ConfigView, type UpdateResult } from './config/live.js';
-export { FileStore, INITIAL_STATE, MemoryStore, type ConfigChange, type ConfigStore, type HistoryEntry, type StoredConfig } from './config/store.js';
-export { MemoryLookups, type MemoryLookupsInit } from './lookups/memory.js';
+export { buildObjects, ConfigTransaction, LiveConfig, type ConfigObjects, type ConfigView, type FollowEvent, type FollowOptions, type StoreHealth, type UpdateResult } from './config/live.js';
+export { FileStore, INITIAL_STATE, MemoryStore, type ConfigChange, type ConfigStore, type HistoryEntry, type StoredConfig, type StoreWatch } from './config/store.js';
+export { MemoryKeyStore, MemoryLookups, type MemoryLookupsInit } from './lookups/memory.js';
+export { DnsError, DnsLookup, dnsSettings, type DnsAnswer, type DnsSettings, type DnsStats } from './lookups/dns.js';
+export { RedisStore, type RedisSettings } from './lookups/redis.js';
+export { PostgresStore, sqlCell, SqliteStore, type PostgresSettings, type SqliteSettings, type SqlStore } from './lookups/sql.js';
+export { loadLookupSettings, LOOKUP_KEYS, lookupSettings, openLookups, STORE_TYPES, StoreLookups, type DirectorySource, type LookupSettings, type StoreLookupsOptions, type StoreSettings } from './lookups/stores.js';
+export type { BackendStatus, StatusListener } from './lookups/status.js';
+export { configStoreSettings, PostgresConfigStore, type PostgresStoreSettings } from './config/postgres-store.js';
 export {
   DEFAULT_AUTH_LIMITS,
   PolicySession,
@@ -23,7 +29,7 @@ export {
 } from './smtp/policy.js';
 export { PolicySmtpServer, type PolicySmtpServerOptions, type ReceivedMessage, type SmtpListener, type SmtpUser } from './smtp/server.js';
 export { selfSignedCertificate } from './smtp/tls.js';
-export { closeApiServer, createApiServer, type ApiServerOptions, type RequestHandler } from './api/http.js';
+export { closeApiServer, createApiServer, healthReport, type ApiServerOptions, type RequestHandler } from './api/http.js';
 export { handleJmap } from './api/jmap.js';
 export { ACCOUNT_ID, apiLimits, ATOMIC, CORE, DEFAULT_LIMITS as DEFAULT_API_LIMITS, HISTORY, sessionResource, STALWART, type ApiLimits } from './api/session.js';
 export { schemaResource } from './api/schema-resource.js';
@@ -31,4 +37,4 @@ export { ADMIN_NAME, MIN_TOKEN_LENGTH, permission, PERMISSIONS, permissionsOf, T
 export { CONTENT_SECURITY_POLICY, createWebHandler, webAssetsDir, type WebOptions } from './web/server.js';
 export { loadServerConfig, serverConfig, type ServerConfig } from './cli/server-config.js';
 export { run as runCli } from './cli/main.js';
-export { isObject } from './json.js';
+export { isObject, Settings, SettingsError } from './json.js';

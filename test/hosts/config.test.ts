@@ -100,14 +100,14 @@ describe('session policy', () => {
     const { policy: p } = policy();
     const sub = p.session(SUBMISSION);
     const { values: connectValues, ...connect } = await sub.connect();
-    expect(connect).toEqual({ greeting: 'mx.example.org Stalwart ESMTP at your service', hostname: 'mx.example.org', script: null });
+    expect(connect).toEqual({ greeting: 'mx.example.org Stalwart ESMTP at your service', hostname: 'mx.example.org', script: null, lookupFailures: [] });
     expect(connectValues).toEqual({ MtaStageConnect: { smtpGreeting: 'mx.example.org Stalwart ESMTP at your service', hostname: 'mx.example.org', script: null } });
     const { values: ehloValues, ...ehlo } = await sub.ehlo('client.test', false);
-    expect(ehlo).toEqual({ mechanisms: ['OAUTHBEARER', 'XOAUTH2'], authRequired: true, maxFailures: 3, waitOnFail: 5000 });
+    expect(ehlo).toEqual({ mechanisms: ['OAUTHBEARER', 'XOAUTH2'], authRequired: true, maxFailures: 3, waitOnFail: 5000, lookupFailures: [] });
     expect(ehloValues).toEqual({ MtaStageAuth: { maxFailures: 3, waitOnFail: 5000, saslMechanisms: ['oauthbearer', 'xoauth2'], require: true } });
     expect((await sub.ehlo('client.test', true)).mechanisms).toEqual(['PLAIN', 'LOGIN', 'OAUTHBEARER', 'XOAUTH2']);
     const { values: mailValues, ...mail } = await sub.mail('jane@example.org', 'jane@example.org', true);
-    expect(mail).toEqual({ mustMatchSender: true });
+    expect(mail).toEqual({ mustMatchSender: true, lookupFailures: [] });
     expect(mailValues).toEqual({ MtaStageAuth: { mustMatchSender: true } });
     const mx = p.session(MX);
     expect(await mx.ehlo('client.test', true)).toMatchObject({ mechanisms: [], authRequired: false });

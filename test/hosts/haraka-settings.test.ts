@@ -8,6 +8,9 @@ describe('config/mta-expr.ini', () => {
   it('reads a file source, the listeners and the addresses', () => {
     const s = read({ main: { config: 'mta-expr.json', hostname: 'mx.example.org' }, listeners: { '2525': 'smtp:25', '587': 'submission' }, addresses: { 'Jane@example.org': 'j.doe@example.org, @sales.example.org' } });
     expect(s.source).toEqual({ kind: 'file', path: '/etc/haraka/config/mta-expr.json' });
+    // The lookups: those of the file, unless `lookups` names another.
+    expect(s.lookups).toBe('/etc/haraka/config/mta-expr.json');
+    expect(read({ main: { config: 'mta-expr.json', lookups: '/etc/mta-expr/server.json' } }).lookups).toBe('/etc/mta-expr/server.json');
     expect(s.hostname).toBe('mx.example.org');
     expect(new Map(s.listeners)).toEqual(new Map([[2525, { name: 'smtp', port: 25 }], [587, { name: 'submission', port: 587 }]]));
     expect(s.addresses.get('jane@example.org')).toEqual(['j.doe@example.org', '@sales.example.org']);
@@ -16,6 +19,9 @@ describe('config/mta-expr.ini', () => {
   it('reads the management API with its token from the file or the environment', () => {
     expect(read({ main: { url: 'http://127.0.0.1:8080', token: 't0k3n-for-haraka', refresh: 250 } }).source).toEqual({ kind: 'api', url: 'http://127.0.0.1:8080', token: 't0k3n-for-haraka', refreshMs: 250 });
     expect(read({ main: { url: 'http://127.0.0.1:8080' } }, { MTA_EXPR_TOKEN: 'from-env-token' }).source).toMatchObject({ token: 'from-env-token', refreshMs: 1000 });
+    // No file: no lookups unless `lookups` names one (relative to config/).
+    expect(read({ main: { url: 'http://127.0.0.1:8080', token: 't0k3n-for-haraka' } }).lookups).toBeUndefined();
+    expect(read({ main: { url: 'http://127.0.0.1:8080', token: 't0k3n-for-haraka', lookups: 'stores.json' } }).lookups).toBe('/etc/haraka/config/stores.json');
   });
 
   it('names the section and key of each fault', () => {

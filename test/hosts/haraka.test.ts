@@ -5,7 +5,8 @@
  * the mechanisms per port and TLS state, AUTH required on submission, a forged sender
  * refused, the session dropped after the allowed failures, a live change through
  * `mta-expr update` in the next session, a failing expression answered 421 without harm
- * to Haraka, and the last good configuration kept when serve goes away.
+ * to Haraka (a store that is down), the lookup stores named by `lookups` in mta-expr.ini, and
+ * the last good configuration kept when serve goes away.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCliAsync } from '../support/cli.js';
 import { startHaraka, type HarakaInstance } from '../support/haraka.js';
 import { ADMIN_TOKEN as TOKEN, serve as startServe, type Served } from '../support/serve.js';
-import { AUTH_ATTEMPTS, lastEhlo, python, swaks } from '../support/servers.js';
+import { AUTH_ATTEMPTS, freePort, lastEhlo, python, swaks } from '../support/servers.js';
 
 const GREETING = '220 mx.test Stalwart ESMTP at your service';
 const JANE = ['--auth-user', 'jane@example.org', '--auth-password', 'secret'];
@@ -30,8 +31,14 @@ beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'mta-expr-haraka-test-'));
   serve = await startServe([], { data: join(work, 'data'), config: { MtaStageAuth: { waitOnFail: { match: [], else: '300ms' } } } });
   url = serve.url;
+  // The stores of a server configuration file; nothing listens on the Redis store's port.
+  const lookups = {
+    stores: { greetings: { type: 'memory', entries: { today: 'mx.test greets from a store' } }, down: { type: 'redis', url: `redis://127.0.0.1:${await freePort()}`, timeout: '200ms' } },
+    directory: { domains: ['example.org'] },
+  };
   haraka = await startHaraka({
-    ini: `url = ${url}\ntoken = ${TOKEN}\nrefresh = 0\nhostname = mx.test`,
+    ini: `url = ${url}\ntoken = ${TOKEN}\nrefresh = 0\nhostname = mx.test\nlookups = lookups.json`,
+    files: { 'lookups.json': JSON.stringify(lookups) },
     users: { 'jane@example.org': 'secret' },
     addresses: { 'jane@example.org': 'j.doe@example.org' },
   });
@@ -107,12 +114,16 @@ describe('Haraka with the mta-expr plugin', () => {
     expect((await update('MtaStageAuth', 'saslMechanisms', 'null')).code).toBe(0);
   });
 
-  it('answers 421 when an expression fails to evaluate, and goes on serving', async () => {
-    // key_get needs a lookup store Haraka's plugin does not have: the evaluation fails.
-    expect((await update('MtaStageConnect', 'smtpGreeting', `{"else":"key_get('greetings', 'today')"}`)).code).toBe(0);
+  it('looks up the stores and directory that `lookups` names', async () => {
+    expect((await update('MtaStageConnect', 'smtpGreeting', `{"match":[{"if":"is_local_domain('example.org')","then":"key_get('greetings', 'today')"}],"else":"'no directory'"}`)).code).toBe(0);
+    expect((await swaks(haraka.smtp, ['--quit-after', 'CONNECT'])).replies[0]).toBe('220 mx.test greets from a store');
+  });
+
+  it('answers 421 when an expression fails to evaluate (a store that is down), and goes on serving', async () => {
+    expect((await update('MtaStageConnect', 'smtpGreeting', `{"else":"key_get('down', 'today')"}`)).code).toBe(0);
     const failed = await swaks(haraka.smtp, ['--quit-after', 'CONNECT']);
     expect(failed.replies[0]).toBe('421 4.3.0 Temporary policy failure, try again later.');
-    expect(haraka.process.out).toMatch(/MtaStageConnect\.smtpGreeting/);
+    expect(haraka.process.out).toMatch(/MtaStageConnect\.smtpGreeting: key_get: store `down`/);
     expect((await update('MtaStageConnect', 'smtpGreeting', `{"else":"'mx.test is back'"}`)).code).toBe(0);
     expect((await swaks(haraka.smtp, ['--quit-after', 'CONNECT'])).replies[0]).toBe('220 mx.test is back');
     expect(haraka.process.child.exitCode).toBeNull();

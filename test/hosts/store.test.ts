@@ -1,13 +1,16 @@
 /**
- * The ConfigStore contract, for the file store and the memory store alike: create-if-absent,
- * compare-and-set commits that write nothing on a mismatch, history kept with the
- * configuration; and the file store's recovery from a crash between its two writes.
+ * The ConfigStore contract, for the file store, the memory store and the PostgreSQL store
+ * (a server of its own on a loopback port) alike: create-if-absent, compare-and-set commits
+ * that write nothing on a mismatch, history kept with the configuration; and the file
+ * store's recovery from a crash between its two writes.
  */
 import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PostgresConfigStore } from '../../src/hosts/config/postgres-store.js';
 import { FileStore, MemoryStore, type ConfigChange, type ConfigStore, type HistoryEntry } from '../../src/hosts/config/store.js';
+import { startPostgres, type PostgresServer } from '../support/databases.js';
 
 const INITIAL = { states: { A: '0', B: '0' }, objects: { A: {}, B: { f: { match: [], else: '1' } } } };
 const entry = (object: string, oldState: string, newState: string, value: string): HistoryEntry => ({
@@ -25,9 +28,28 @@ const change = (object: string, expected: string, state: string, value: string):
   entries: [entry(object, expected, state, value)],
 });
 
+let postgres: PostgresServer;
+const opened: ConfigStore[] = [];
+let tables = 0;
+beforeAll(async () => {
+  postgres = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await Promise.all(opened.map((s) => s.close?.()));
+  await postgres?.stop();
+});
+
+/** A PostgreSQL store on tables of its own (a fresh configuration). */
+function postgresStore(table = `store_${process.pid}_${++tables}`): PostgresConfigStore {
+  const store = new PostgresConfigStore({ url: postgres.url, table, timeout: 2000 });
+  opened.push(store);
+  return store;
+}
+
 describe.each([
   ['FileStore', () => new FileStore(mkdtempSync(join(tmpdir(), 'mta-expr-store-')))],
   ['MemoryStore', () => new MemoryStore()],
+  ['PostgresConfigStore', () => postgresStore()],
 ] as Array<[string, () => ConfigStore]>)('%s', (_name, make) => {
   it('stores the initial configuration once, then returns what is stored', async () => {
     const store = make();
@@ -50,6 +72,75 @@ describe.each([
     expect(stored.objects.A).toEqual({ f: { match: [], else: '5' } });
     expect(await store.history('A')).toEqual([entry('A', '0', '1', '5')]);
     expect(await store.history('B')).toEqual([entry('B', '0', '1', '7')]);
+  });
+
+  it('commits several objects and their entries together, in order, and an object it never stored from the initial state', async () => {
+    const store = make();
+    await store.open(INITIAL);
+    const both: ConfigChange = {
+      objects: { ...change('A', '0', '1', '2').objects, ...change('B', '0', '1', '3').objects },
+      entries: [entry('A', '0', '1', '2'), entry('B', '0', '1', '3')],
+    };
+    expect(await store.commit(both)).toBe(true);
+    expect(await store.commit(change('A', '1', '2', '4'))).toBe(true);
+    expect(await store.history('A')).toEqual([entry('A', '0', '1', '2'), entry('A', '1', '2', '4')]);
+    // C was added to the schema after the store was seeded: its state is the initial one.
+    expect(await store.commit(change('C', '0', '1', '5'))).toBe(true);
+    expect(await store.commit(change('C', '0', '1', '6'))).toBe(false);
+    const stored = await store.open(INITIAL);
+    expect(stored.states).toEqual({ A: '2', B: '1', C: '1' });
+    expect(stored.objects.C).toEqual({ f: { match: [], else: '5' } });
+    expect(await store.history('C')).toEqual([entry('C', '0', '1', '5')]);
+  });
+});
+
+describe('PostgresConfigStore', () => {
+  it('is one configuration for every store on the same tables: exactly one of concurrent commits from one state wins', async () => {
+    const table = `store_${process.pid}_${++tables}`;
+    const nodes = [postgresStore(table), postgresStore(table), postgresStore(table)];
+    await Promise.all(nodes.map((n) => n.open(INITIAL)));
+    const results = await Promise.all(nodes.map((n, i) => n.commit(change('A', '0', '1', String(10 + i)))));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    const winner = results.indexOf(true);
+    for (const n of nodes) {
+      expect((await n.open(INITIAL)).objects.A).toEqual({ f: { match: [], else: String(10 + winner) } });
+      expect(await n.history('A')).toEqual([entry('A', '0', '1', String(10 + winner))]);
+    }
+  });
+
+  it('writes nothing of a commit one of whose objects has moved on (no entry, no other object)', async () => {
+    const store = postgresStore();
+    await store.open(INITIAL);
+    expect(await store.commit(change('B', '0', '1', '1'))).toBe(true);
+    const both: ConfigChange = { objects: { ...change('A', '0', '1', '2').objects, ...change('B', '0', '1', '3').objects }, entries: [entry('A', '0', '1', '2'), entry('B', '0', '1', '3')] };
+    expect(await store.commit(both)).toBe(false);
+    expect((await store.open(INITIAL)).states).toEqual({ A: '0', B: '1' });
+    expect(await store.history('A')).toEqual([]);
+    expect(await store.history('B')).toEqual([entry('B', '0', '1', '1')]);
+  });
+
+  it('notifies the other stores of a commit, once it is committed', async () => {
+    const table = `store_${process.pid}_${++tables}`;
+    const [writer, watcher] = [postgresStore(table), postgresStore(table)];
+    await writer.open(INITIAL);
+    let changes = 0;
+    let listening = false;
+    const stop = watcher.watch({ onChange: () => changes++, onStatus: (ok) => (listening = ok) });
+    try {
+      for (let i = 0; !listening && i < 200; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(listening).toBe(true);
+      const before = changes;
+      expect(await writer.commit(change('A', '0', '1', '5'))).toBe(true);
+      for (let i = 0; changes === before && i < 200; i++) await new Promise((r) => setTimeout(r, 10));
+      expect(changes).toBeGreaterThan(before);
+      // A refused commit notifies nobody.
+      const after = changes;
+      expect(await writer.commit(change('A', '0', '1', '6'))).toBe(false);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(changes).toBe(after);
+    } finally {
+      await stop();
+    }
   });
 });
 

@@ -1,6 +1,6 @@
 /**
- * The management API over HTTP (or HTTPS), every resource but the well-known redirect
- * behind `Authorization: Bearer TOKEN` (a missing or unknown token is HTTP 401):
+ * The management API over HTTP (or HTTPS), every resource but the well-known redirect and
+ * the health report behind `Authorization: Bearer TOKEN` (a missing or unknown token is HTTP 401):
  *
  *   GET  /.well-known/jmap       redirects to the Session resource
  *   GET  /jmap/session           the JMAP Session resource (session.ts)
@@ -8,6 +8,12 @@
  *   GET  /api/schema             redirects to /api/schema/<digest>, the schema resource (schema-resource.ts)
  *
  *   GET  /jmap/eventsource/      push: a state event after each change (push.ts)
+ *
+ *   GET  /health                 (no token) whether this node serves what the cluster stores:
+ *                                `{"status": "ok" | "degraded", "states", "configStore":
+ *                                {ok, since, error?, store}, "stores": [{name, type, ok,
+ *                                since, error?}]}`, HTTP 200 while the node serves (a
+ *                                degraded node still answers with its last good configuration)
  *
  * Every other path goes to the `web` handler when one is given (the web interface, whose
  * files are public: they hold no configuration).
@@ -17,7 +23,8 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { LiveConfig } from '../config/live.js';
+import type { LiveConfig, StoreHealth } from '../config/live.js';
+import type { BackendStatus } from '../lookups/status.js';
 import { handleJmap, problem, type HttpAnswer } from './jmap.js';
 import { eventSource } from './push.js';
 import { schemaResource } from './schema-resource.js';
@@ -36,6 +43,25 @@ export interface ApiServerOptions {
   tls?: { key: string; cert: string };
   /** Answers the paths outside the API (the web interface); absent: they are 404. */
   web?: RequestHandler;
+  /** The lookup stores, for the health endpoint. */
+  stores?: () => BackendStatus[];
+}
+
+export interface HealthReport {
+  status: 'ok' | 'degraded';
+  /** The state of each object in force on this node. */
+  states: Record<string, string>;
+  configStore: StoreHealth;
+  stores: BackendStatus[];
+}
+
+/** The health report: the configuration store and the lookup stores as this node sees them. */
+export function healthReport(options: Pick<ApiServerOptions, 'live' | 'stores'>): HealthReport {
+  const { live } = options;
+  const configStore = live.health();
+  const stores = options.stores?.() ?? [];
+  const ok = configStore.ok && stores.every((s) => s.ok);
+  return { status: ok ? 'ok' : 'degraded', states: Object.fromEntries(Object.keys(live.schema).map((name) => [name, live.stateOf(name)])), configStore, stores };
 }
 
 const plainProblem = (status: number, detail: string): HttpAnswer => ({ status, body: { type: 'about:blank', status, detail } });
@@ -140,6 +166,10 @@ export function createApiServer(options: ApiServerOptions): Server | HttpsServer
       if (path === '/.well-known/jmap') {
         req.resume();
         return req.method === 'GET' || req.method === 'HEAD' ? redirect(res, '/jmap/session') : methodNotAllowed(res, 'GET');
+      }
+      if (path === '/health') {
+        req.resume();
+        return req.method === 'GET' || req.method === 'HEAD' ? reply(res, { status: 200, body: healthReport(options) }) : methodNotAllowed(res, 'GET');
       }
       const schemaDigest = /^\/api\/schema\/([A-Za-z0-9_-]+)$/.exec(path)?.[1];
       const known = path === '/api' || path === '/jmap/session' || path === '/api/schema' || schemaDigest !== undefined || path.startsWith('/jmap/');

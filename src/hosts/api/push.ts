@@ -2,7 +2,8 @@
  * Push (RFC 8620 §7.3): the event source. A client opens `GET /jmap/eventsource/?types=…
  * &closeafter=state|no&ping=N` and is sent a `state` event, a StateChange
  * `{"@type": "StateChange", "changed": {ACCOUNT: {"x:MtaStageAuth": "4"}}}`, after every
- * change of an object it may read (of the given types, or all with `*`), and a `ping` event
+ * change of an object it may read (of the given types, or all with `*`; a change another
+ * node of a cluster committed too, once this node follows it), and a `ping` event
  * every N seconds (none for 0); with `closeafter=state` the stream ends after the first
  * state event.
  */
@@ -30,11 +31,11 @@ export function eventSource(req: IncomingMessage, res: ServerResponse, caller: C
   open.add(res);
   const interval = Number(ping) === 0 ? 0 : Math.max(MIN_PING, Number(ping));
   const pinger = interval > 0 ? setInterval(() => res.write(`event: ping\ndata: ${JSON.stringify({ interval })}\n\n`), interval * 1000) : null;
-  const unsubscribe = live.onChange((entries) => {
+  const unsubscribe = live.onChange((states) => {
     const changed: Record<string, string> = {};
-    for (const e of entries) {
-      const type = `x:${e.object}`;
-      if ((wanted === null || wanted.has(type)) && caller.permissions.has(permission(e.object, 'Get'))) changed[type] = e.newState;
+    for (const [object, state] of Object.entries(states)) {
+      const type = `x:${object}`;
+      if ((wanted === null || wanted.has(type)) && caller.permissions.has(permission(object, 'Get'))) changed[type] = state;
     }
     if (Object.keys(changed).length === 0) return;
     res.write(`event: state\ndata: ${JSON.stringify({ '@type': 'StateChange', changed: { [ACCOUNT_ID]: changed } })}\n\n`);

@@ -1,13 +1,15 @@
 /**
  * `mta-expr policyd`: the Postfix policy service on a configuration file (reloaded when it
  * changes) or on the live configuration of `mta-expr serve` (--url, --token). Runs until
- * SIGINT or SIGTERM; log lines go to stderr.
+ * SIGINT or SIGTERM; log lines go to stderr. The lookups are the `stores`, `directory` and
+ * `dns` of `--lookups FILE`, or else of the `--config` file (read at start).
  */
 import { RemoteConfigSource } from '../api/remote-config.js';
 import { buildObjects } from '../config/live.js';
 import { SCHEMA } from '../config/schema.js';
 import { describeFailure, FileConfigSource, objectOverrides, type ConfigSource } from '../config/source.js';
 import { str } from '../json.js';
+import { loadLookupSettings, openLookups } from '../lookups/stores.js';
 import { parseSenderLogins } from '../postfix/sender-logins.js';
 import { PostfixPolicyService } from '../postfix/service.js';
 import { parseListener, type Listener } from '../smtp/listeners.js';
@@ -65,13 +67,20 @@ export async function policydCommand({ values, io }: CommandArgs): Promise<numbe
     }
   }
   const config = await source(values, io);
+  const lookupsFile = str(values.lookups) ?? str(values.config);
+  let lookups;
+  try {
+    lookups = await openLookups(lookupsFile === undefined ? undefined : loadLookupSettings(lookupsFile), (line) => io.stderr.write(`policyd: lookups: ${line}\n`));
+  } catch (e) {
+    throw new CommandError((e as Error).message);
+  }
   const hostname = str(values.hostname) ?? 'localhost';
   const domain = hostname.includes('.') ? hostname.slice(hostname.indexOf('.') + 1) : hostname;
   const service = new PostfixPolicyService({
     source: config,
     host,
     port: bindPort,
-    env: { system: { hostname, domain } },
+    env: { system: { hostname, domain }, lookups },
     listeners: table,
     senderLogins,
     verbose: values.verbose === true,
@@ -81,10 +90,12 @@ export async function policydCommand({ values, io }: CommandArgs): Promise<numbe
   try {
     bound = await service.start();
   } catch (e) {
+    await lookups.close();
     listenFailure(e, `${host}:${bindPort}`);
   }
   io.stdout.write(`mta-expr policy service on ${host.includes(':') ? `[${host}]` : host}:${bound.port} (configuration from ${config.description}); in Postfix: check_policy_service inet:${host}:${bound.port}\n`);
   await untilSignal();
   await service.stop();
+  await lookups.close();
   return 0;
 }

@@ -2,14 +2,21 @@
  * The long-running commands: `smtp` (the SMTP server on the configuration file) and
  * `serve` (the management API on a data directory, and with `--smtp` the SMTP server on
  * the live configuration). Both run until SIGINT or SIGTERM.
+ *
+ * The lookups (stores, directory, DNS) come from the configuration file; `serve` keeps the
+ * configuration in `--data DIR`, or, with `configStore` in the file, in the PostgreSQL
+ * database a cluster shares. Each change of a store's reachability is one line on stderr.
  */
 import { once } from 'node:events';
 import { closeApiServer, createApiServer } from '../api/http.js';
 import { DEFAULT_LIMITS, type ApiLimits } from '../api/session.js';
 import { ADMIN_NAME, PERMISSIONS, TokenTable, type TokenEntry } from '../api/tokens.js';
 import { LiveConfig, type ConfigObjects } from '../config/live.js';
-import { FileStore } from '../config/store.js';
+import type { ErrorHook } from '../config/object.js';
+import { PostgresConfigStore } from '../config/postgres-store.js';
+import { FileStore, type ConfigStore } from '../config/store.js';
 import { str } from '../json.js';
+import { openLookups, type StoreLookups } from '../lookups/stores.js';
 import { SessionPolicy } from '../smtp/policy.js';
 import { PolicySmtpServer } from '../smtp/server.js';
 import { selfSignedCertificate } from '../smtp/tls.js';
@@ -23,14 +30,48 @@ function readConfig(values: FlagValues): ServerConfig {
   return file ? loadServerConfig(file) : serverConfig({});
 }
 
+/** Opens the lookups of the configuration file; each change of a store's reachability is one line on stderr. */
+async function serverLookups(config: ServerConfig, io: Io): Promise<StoreLookups> {
+  try {
+    return await openLookups(config.lookups, (line) => io.stderr.write(`lookups: ${line}\n`));
+  } catch (e) {
+    throw new CommandError((e as Error).message);
+  }
+}
+
+/** How long the same field's lookup failure is told only once (a store down fails every session). */
+const LOOKUP_LOG_QUIET_MS = 10_000;
+
+/** The policy's error hook: one line per field error; a field's lookup failures at most once per 10 s, with the count of those not told. */
+function policyLog(io: Io): ErrorHook {
+  const quiet = new Map<string, { until: number; untold: number }>();
+  return (e) => {
+    const message = e.cause instanceof Error ? e.cause.message : String(e.cause);
+    if ((e.cause as { code?: unknown } | null)?.code === 'lookup') {
+      const key = `${e.object}.${e.field}`;
+      const now = Date.now();
+      const q = quiet.get(key);
+      if (q !== undefined && now < q.until) {
+        q.untold++;
+        return;
+      }
+      quiet.set(key, { until: now + LOOKUP_LOG_QUIET_MS, untold: 0 });
+      const more = q !== undefined && q.untold > 0 ? ` (and ${q.untold} more since the last line)` : '';
+      io.stderr.write(`policy: ${key}: ${message}${more}\n`);
+      return;
+    }
+    io.stderr.write(`policy: ${e.object}.${e.field}: ${message}\n`);
+  };
+}
+
 /** Starts the SMTP server on a configuration provider; resolves with the running server. */
-async function startSmtp(values: FlagValues, config: ServerConfig, objects: () => ConfigObjects, io: Io, command: string): Promise<PolicySmtpServer> {
+async function startSmtp(values: FlagValues, config: ServerConfig, objects: () => ConfigObjects, io: Io, command: string, lookups: StoreLookups): Promise<PolicySmtpServer> {
   const hostname = str(values.hostname) ?? 'localhost';
   const tls = config.tls ?? (await selfSignedCertificate(hostname));
   const domain = hostname.includes('.') ? hostname.slice(hostname.indexOf('.') + 1) : hostname;
   const policy = new SessionPolicy(objects, {
-    env: { system: { hostname, domain } },
-    onError: (e) => io.stderr.write(`policy: ${e.object}.${e.field}: ${e.cause instanceof Error ? e.cause.message : String(e.cause)}\n`),
+    env: { system: { hostname, domain }, lookups },
+    onError: policyLog(io),
   });
   const host = str(values.host) ?? '127.0.0.1';
   const smtpPort = port(str(values['smtp-port']), 2525, '--smtp-port', command);
@@ -62,12 +103,55 @@ async function startSmtp(values: FlagValues, config: ServerConfig, objects: () =
   return server;
 }
 
-/** `mta-expr smtp`. */
+/** The states of objects, for a log line: `MtaStageAuth 3, MtaStageConnect 1`. */
+const statesText = (states: Readonly<Record<string, string>>): string =>
+  Object.entries(states)
+    .map(([name, state]) => `${name} ${state}`)
+    .join(', ');
+
+/**
+ * Opens the live configuration on its store and follows it: what other nodes store is put in
+ * force, and each change of the store's reachability is one line on stderr.
+ */
+async function openLive(store: ConfigStore & { describe(): string }, config: ServerConfig, io: Io): Promise<LiveConfig> {
+  let live: LiveConfig;
+  try {
+    live = await LiveConfig.open(store, config.overrides);
+  } catch (e) {
+    await store.close?.();
+    throw new CommandError(`cannot open the configuration in ${store.describe()}: ${(e as Error).message}`);
+  }
+  live.follow({
+    onEvent: (e) => {
+      if (e.kind === 'reloaded') io.stdout.write(`config: from the store: ${statesText(e.changed)}\n`);
+      else if (e.kind === 'invalid') io.stderr.write(`config: the stored configuration does not compile, keeping the last good one: ${e.error.message}\n`);
+      else if (e.kind === 'lost') io.stderr.write(`config: store unreachable (${e.error?.message ?? 'unknown error'}): serving the last good configuration\n`);
+      else io.stderr.write('config: store reachable again\n');
+    },
+  });
+  return live;
+}
+
+/** `mta-expr smtp`: on the configuration file, or with a configStore in it, on the configuration the cluster shares (read only). */
 export async function smtpCommand({ values, io }: CommandArgs): Promise<number> {
   const config = readConfig(values);
-  const server = await startSmtp(values, config, () => config.objects, io, 'smtp');
+  const live = config.configStore ? await openLive(new PostgresConfigStore(config.configStore), config, io) : null;
+  let lookups: StoreLookups | null = null;
+  let server: PolicySmtpServer | null = null;
+  const shutdown = async (): Promise<void> => {
+    await server?.stop();
+    await lookups?.close();
+    await live?.close();
+  };
+  try {
+    lookups = await serverLookups(config, io);
+    server = await startSmtp(values, config, live ? () => live.objects() : () => config.objects, io, 'smtp', lookups);
+  } catch (e) {
+    await shutdown();
+    throw e;
+  }
   await untilSignal();
-  await server.stop();
+  await shutdown();
   return 0;
 }
 
@@ -90,7 +174,6 @@ function limitsOf(values: FlagValues): Partial<ApiLimits> {
 /** `mta-expr serve`. */
 export async function serveCommand({ values, io }: CommandArgs): Promise<number> {
   const data = str(values.data);
-  if (!data) throw new UsageError('serve needs --data DIR (where the configuration is kept)', 'serve');
   if (!values.smtp) {
     const stray = SMTP_ONLY.filter((f) => values[f] !== undefined);
     if (stray.length > 0) throw new UsageError(`${stray.map((f) => `--${f}`).join(', ')} go${stray.length === 1 ? 'es' : ''} with --smtp`, 'serve');
@@ -99,6 +182,8 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
   const limits = limitsOf(values);
   const { host, port: apiPort } = listenAddress(str(values.listen) ?? '127.0.0.1:8080', 8080, 'serve');
   const config = readConfig(values);
+  if (!data && !config.configStore) throw new UsageError('serve needs --data DIR (where the configuration is kept), or a configStore in --config', 'serve');
+  if (data && config.configStore) throw new UsageError('--data and the configStore of --config both say where the configuration is kept: give one', 'serve');
   const entries: TokenEntry[] = [...config.tokens];
   const admin = io.env.MTA_EXPR_ADMIN_TOKEN;
   if (admin) entries.push({ token: admin, permissions: PERMISSIONS, name: ADMIN_NAME });
@@ -109,33 +194,37 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
     throw new CommandError((e as Error).message);
   }
   if (entries.length === 0) io.stderr.write('warning: no tokens (set MTA_EXPR_ADMIN_TOKEN or list tokens in --config): every request gets 401\n');
-  let live: LiveConfig;
-  try {
-    live = await LiveConfig.open(new FileStore(data), config.overrides);
-  } catch (e) {
-    throw new CommandError(`cannot open the configuration in ${data}: ${(e as Error).message}`);
-  }
-  const tls = values.https ? (config.tls ?? (await selfSignedCertificate(str(values.hostname) ?? 'localhost'))) : undefined;
-  const api = createApiServer({ live, tokens, limits, tls, web: createWebHandler() });
-  try {
-    api.listen(apiPort, host);
-    await once(api, 'listening');
-  } catch (e) {
-    listenFailure(e, `${host}:${apiPort}`);
-  }
-  const bound = (api.address() as { port: number }).port;
-  const address = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${bound}`;
-  io.stdout.write(`mta-expr management API on ${address}/api, session at ${address}/jmap/session (configuration in ${data}${tls && !config.tls ? '; self-signed certificate' : ''})\n`);
-  io.stdout.write(`mta-expr web interface on ${address}/\n`);
+  const live = await openLive(config.configStore ? new PostgresConfigStore(config.configStore) : new FileStore(data!), config, io);
+  let lookups: StoreLookups | null = null;
+  let api: ReturnType<typeof createApiServer> | null = null;
   let smtp: PolicySmtpServer | null = null;
+  const shutdown = async (): Promise<void> => {
+    await smtp?.stop();
+    if (api?.listening) await closeApiServer(api);
+    await lookups?.close();
+    await live.close();
+  };
   try {
-    smtp = values.smtp ? await startSmtp(values, config, () => live.objects(), io, 'serve') : null;
+    const tls = values.https ? (config.tls ?? (await selfSignedCertificate(str(values.hostname) ?? 'localhost'))) : undefined;
+    if (values.smtp) lookups = await serverLookups(config, io);
+    const stores = lookups;
+    api = createApiServer({ live, tokens, limits, tls, web: createWebHandler(), ...(stores ? { stores: () => stores.status() } : {}) });
+    try {
+      api.listen(apiPort, host);
+      await once(api, 'listening');
+    } catch (e) {
+      listenFailure(e, `${host}:${apiPort}`);
+    }
+    const bound = (api.address() as { port: number }).port;
+    const address = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+    io.stdout.write(`mta-expr management API on ${address}/api, session at ${address}/jmap/session (configuration in ${live.health().store ?? data}${tls && !config.tls ? '; self-signed certificate' : ''})\n`);
+    io.stdout.write(`mta-expr web interface on ${address}/\n`);
+    smtp = values.smtp ? await startSmtp(values, config, () => live.objects(), io, 'serve', lookups!) : null;
   } catch (e) {
-    api.close();
+    await shutdown();
     throw e;
   }
   await untilSignal();
-  await smtp?.stop();
-  await closeApiServer(api);
+  await shutdown();
   return 0;
 }

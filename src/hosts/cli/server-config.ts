@@ -5,7 +5,14 @@
  *     "MtaStageConnect": { "smtpGreeting": { "else": "'hello'" } },
  *     "users": [{ "username": "jane@example.org", "password": "secret", "tokens": ["t0k3n"] }],
  *     "tls": { "key": "key.pem", "cert": "cert.pem" },
- *     "tokens": [{ "token": "…", "permissions": ["sysMtaStageAuthGet"], "name": "ci" }] }
+ *     "tokens": [{ "token": "…", "permissions": ["sysMtaStageAuthGet"], "name": "ci" }],
+ *     "stores": { "rate": { "type": "redis", "url": "redis://127.0.0.1:6379" } },
+ *     "directory": { "domains": ["example.org"] },
+ *     "dns": { "servers": ["127.0.0.1:53"], "timeout": "3s" },
+ *     "configStore": { "type": "postgresql", "url": "postgresql://mta@db/mail" } }
+ *
+ * `stores`, `directory` and `dns` back the host lookups (lookups/stores.ts); `configStore`
+ * is the configuration shared by a cluster (config/postgres-store.ts), used by `serve`.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
@@ -14,8 +21,10 @@ import { ADMIN_NAME, type TokenEntry } from '../api/tokens.js';
 import { buildObjects, type ConfigObjects } from '../config/live.js';
 import { ConfigError } from '../config/object.js';
 import { SCHEMA, type Schema } from '../config/schema.js';
+import { configStoreSettings, type PostgresStoreSettings } from '../config/postgres-store.js';
 import { objectOverrides } from '../config/source.js';
-import { isObject } from '../json.js';
+import { isObject, SettingsError } from '../json.js';
+import { LOOKUP_KEYS, lookupSettings, type LookupSettings } from '../lookups/stores.js';
 import type { SmtpUser } from '../smtp/server.js';
 
 export interface ServerConfig {
@@ -27,10 +36,24 @@ export interface ServerConfig {
   tokens: TokenEntry[];
   users: SmtpUser[];
   tls?: { key: string; cert: string };
+  /** The stores, directory and DNS settings behind the host lookups. */
+  lookups: LookupSettings;
+  /** The shared configuration store of a cluster, when configured. */
+  configStore?: PostgresStoreSettings;
 }
 
 /** The keys of the file that are not configuration objects. */
-export const SERVER_KEYS = ['users', 'tls', 'tokens'];
+export const SERVER_KEYS = ['users', 'tls', 'tokens', ...LOOKUP_KEYS, 'configStore'];
+
+/** A faulty setting, as the configuration's error. */
+function settings<T>(read: () => T): T {
+  try {
+    return read();
+  } catch (e) {
+    if (e instanceof SettingsError) throw new ConfigError('config', e.path, e.reason);
+    throw e;
+  }
+}
 
 /** Builds the configuration from parsed JSON; throws ConfigError naming the faulty part. */
 export function serverConfig(json: unknown, baseDir = '.', schema: Schema = SCHEMA): ServerConfig {
@@ -58,7 +81,9 @@ export function serverConfig(json: unknown, baseDir = '.', schema: Schema = SCHE
     throw new ConfigError('config', 'tokens', 'tokens must be a list of {token, permissions, name?}');
   }
   if (tokens.some((t) => (t as TokenEntry).name === ADMIN_NAME)) throw new ConfigError('config', 'tokens', `the token name ${ADMIN_NAME} is the administrator's ($MTA_EXPR_ADMIN_TOKEN): give this token another name`);
-  return { objects: buildObjects(overrides, schema), overrides, tokens: tokens as TokenEntry[], users: users as SmtpUser[], tls };
+  const lookups = settings(() => lookupSettings(json, baseDir));
+  const configStore = json.configStore === undefined ? undefined : settings(() => configStoreSettings(json.configStore));
+  return { objects: buildObjects(overrides, schema), overrides, tokens: tokens as TokenEntry[], users: users as SmtpUser[], tls, lookups, ...(configStore ? { configStore } : {}) };
 }
 
 export function loadServerConfig(path: string, schema: Schema = SCHEMA): ServerConfig {

@@ -34,7 +34,7 @@ const SMTP_FLAGS: Readonly<Record<string, Flag>> = {
   'smtp-port': { type: 'string', value: 'PORT', description: 'port of the smtp listener, seen by expressions as local_port 25 (default 2525; 0: any free port)' },
   'submission-port': { type: 'string', value: 'PORT', description: 'port of the submission listener, seen as local_port 587 (default 2587)' },
   host: { type: 'string', value: 'ADDR', description: 'address the listeners bind (default 127.0.0.1)' },
-  config: { type: 'string', value: 'FILE', description: 'server configuration file (JSON): field overrides, users, tls, tokens' },
+  config: { type: 'string', value: 'FILE', description: 'server configuration file (JSON): field overrides, users, tls, tokens, stores, directory, dns, configStore' },
   verbose: { type: 'boolean', description: 'log the SMTP traffic' },
 };
 
@@ -101,7 +101,7 @@ export const COMMANDS: readonly Command[] = [
     summary: 'the management API on a data directory (with --smtp, the SMTP server on the live configuration)',
     positionals: { min: 0, max: 0 },
     flags: {
-      data: { type: 'string', value: 'DIR', description: 'where the configuration and its history are stored (required)' },
+      data: { type: 'string', value: 'DIR', description: 'where the configuration and its history are stored (required unless --config has a configStore)' },
       listen: { type: 'string', value: 'HOST:PORT', description: 'address of the API (default 127.0.0.1:8080; port 0: any free port)' },
       https: { type: 'boolean', description: "serve HTTPS with the configuration file's tls, or a self-signed certificate for --hostname" },
       ...LIMIT_FLAGS,
@@ -204,7 +204,8 @@ export const COMMANDS: readonly Command[] = [
     positionals: { min: 0, max: 0 },
     flags: {
       listen: { type: 'string', value: 'HOST:PORT', description: 'address of the service (default 127.0.0.1:10040; port 0: any free port)' },
-      config: { type: 'string', value: 'FILE', description: 'configuration file (JSON, as for smtp --config), read again when it changes' },
+      config: { type: 'string', value: 'FILE', description: 'configuration file (JSON, as for smtp --config), read again when it changes; its stores, directory and dns back the lookups' },
+      lookups: { type: 'string', value: 'FILE', description: 'the stores, directory and dns of this JSON file back the lookups (as in a server configuration file; default: those of --config)' },
       ...CLIENT_FLAGS,
       refresh: { type: 'string', value: 'MS', description: 'with --url: read the configuration again after this many milliseconds (default 1000)' },
       hostname: { type: 'string', value: 'NAME', description: "system('hostname') in the expressions (default localhost)" },

@@ -5,6 +5,13 @@
  * committed durably with their history entries, and only then put in force, so a running
  * session policy picks them up for the next session. A change that changes nothing keeps
  * the state and writes nothing.
+ *
+ * On a store shared by a cluster (one that can `watch`), a transaction first reads what the
+ * store holds now, so `ifInState` is compared with the cluster's state and not with what
+ * this process saw last; the store's compare-and-set refuses a change another node made
+ * meanwhile, and the transaction runs again on the latest configuration. `follow()` puts in
+ * force what other nodes commit. When the store is lost, the last good configuration stays
+ * in force and `health()` says since when the store is unreachable.
  */
 import type { BlockInput } from '../../language/index.js';
 import { hasOwn } from '../json.js';
@@ -23,6 +30,31 @@ export type UpdateResult =
 interface Snapshot {
   states: Readonly<Record<string, string>>;
   objects: Readonly<Record<string, ConfigObject>>;
+}
+
+/** The configuration store as seen by this process. */
+export interface StoreHealth {
+  ok: boolean;
+  /** Since when the store is reachable or not (ISO 8601). */
+  since: string;
+  error?: string;
+  /** Where the configuration is. */
+  store?: string;
+}
+
+/** What following a shared store reports. */
+export type FollowEvent =
+  /** The store was lost (with the error) or found again. */
+  | { kind: 'lost' | 'found'; error?: Error }
+  /** Other nodes changed these objects: their new states, now in force. */
+  | { kind: 'reloaded'; changed: Readonly<Record<string, string>> }
+  /** The stored configuration does not compile: the last good one stays in force. */
+  | { kind: 'invalid'; error: Error };
+
+export interface FollowOptions {
+  onEvent?: (event: FollowEvent) => void;
+  /** Besides the store's notifications, the store is read this often (ms; default 5000). */
+  pollInterval?: number;
 }
 
 /** What readers of the configuration see: the live configuration, or a transaction's view of it. */
@@ -47,7 +79,14 @@ function lookup(snapshot: Snapshot, name: string): ConfigObject {
   return o;
 }
 
-const stateIn = (snapshot: Snapshot, name: string): string => (hasOwn(snapshot.states, name) ? snapshot.states[name]! : INITIAL_STATE);
+const stateIn = (snapshot: Pick<Snapshot, 'states'>, name: string): string => (hasOwn(snapshot.states, name) ? snapshot.states[name]! : INITIAL_STATE);
+
+/** The objects whose state differs between two snapshots, with their states in the second. */
+function changedStates(from: Snapshot, to: Snapshot): Record<string, string> {
+  const changed: Record<string, string> = {};
+  for (const name of Object.keys(to.objects)) if (stateIn(from, name) !== stateIn(to, name)) changed[name] = stateIn(to, name);
+  return changed;
+}
 
 /** The state after a state: states are counters. */
 const nextState = (state: string): string => (/^[0-9]+$/.test(state) ? String(Number(state) + 1) : `${state}.1`);
@@ -156,13 +195,19 @@ export class ConfigTransaction implements ConfigView {
   }
 }
 
-/** How often a transaction is retried when a shared store was changed by another server meanwhile. */
-const COMMIT_ATTEMPTS = 5;
+/**
+ * How often a transaction is retried when a shared store was changed by another server
+ * meanwhile (each node of a busy cluster may commit in between).
+ */
+const COMMIT_ATTEMPTS = 50;
 
 export class LiveConfig implements ConfigView {
   private snapshot: Snapshot;
   private queue: Promise<unknown> = Promise.resolve();
-  private readonly listeners = new Set<(entries: readonly HistoryEntry[]) => void>();
+  private readonly listeners = new Set<(changed: Readonly<Record<string, string>>) => void>();
+  private storeHealth: StoreHealth = { ok: true, since: new Date().toISOString() };
+  private stopFollowing: (() => Promise<void>) | undefined;
+  private reloadPending = false;
 
   private constructor(
     private readonly store: ConfigStore,
@@ -192,14 +237,123 @@ export class LiveConfig implements ConfigView {
       objects: Object.fromEntries(Object.entries(objects).map(([name, o]) => [name, o.overrides()])),
     };
     const live = new LiveConfig(store, seed, { states: seed.states, objects }, schema, options.now ?? (() => new Date()));
-    await live.reload();
+    // What is stored, not the seed: a stored object may differ from the seed at the same state.
+    live.snapshot = await live.latest(true);
     return live;
   }
 
   /** Reads the stored configuration again (after another server changed a shared store). */
   async reload(): Promise<void> {
-    const stored = await this.store.open(this.initial);
-    this.snapshot = { states: stored.states, objects: buildObjects(stored.objects, this.schema) };
+    this.snapshot = await this.latest();
+  }
+
+  /**
+   * The stored configuration, compiled: an object whose state is unchanged keeps its compiled
+   * form, and the snapshot itself is returned when no state changed (unless `whole`: every
+   * object compiled from what is stored). Throws when the store
+   * fails (the health says so) or holds an object that does not compile (ConfigError).
+   */
+  private async latest(whole = false): Promise<Snapshot> {
+    let stored: StoredConfig;
+    try {
+      stored = await this.store.open(this.initial);
+    } catch (e) {
+      this.setHealth(false, e);
+      throw e;
+    }
+    // A followed store is healthy only while its change notifications arrive too (follow() says so).
+    if (this.stopFollowing === undefined) this.setHealth(true);
+    const current = this.snapshot;
+    for (const name of Object.keys(stored.objects)) if (objectSchema(this.schema, name) === undefined) throw new ConfigError(name, '*', 'unknown object');
+    const same = (name: string): boolean => !whole && stateIn(stored, name) === stateIn(current, name);
+    if (Object.keys(this.schema).every(same)) return current;
+    const objects = Object.fromEntries(
+      Object.keys(this.schema).map((name) => [name, same(name) ? current.objects[name]! : new ConfigObject(name, hasOwn(stored.objects, name) ? stored.objects[name] : {}, this.schema)]),
+    );
+    return { states: stored.states, objects };
+  }
+
+  /** The configuration store as this process sees it. */
+  health(): StoreHealth {
+    const store = this.store.describe?.();
+    return { ...this.storeHealth, ...(store === undefined ? {} : { store }) };
+  }
+
+  private setHealth(ok: boolean, error?: unknown): void {
+    const message = error === undefined ? undefined : error instanceof Error ? error.message || (error as { code?: string }).code || error.name : String(error);
+    if (this.storeHealth.ok === ok && this.storeHealth.error === message) return;
+    const changed = this.storeHealth.ok !== ok;
+    this.storeHealth = { ok, since: changed ? new Date().toISOString() : this.storeHealth.since, ...(message === undefined ? {} : { error: message }) };
+  }
+
+  /** Puts a snapshot in force and tells the listeners which objects changed. */
+  private advance(next: Snapshot): void {
+    const changed = changedStates(this.snapshot, next);
+    this.snapshot = next;
+    if (Object.keys(changed).length > 0) for (const l of this.listeners) l(changed);
+  }
+
+  /**
+   * Follows a shared store: whatever another node commits is compiled and put in force (the
+   * next session uses it, push listeners are told). While the store cannot be reached the
+   * last good configuration stays in force. Does nothing for a store that is not shared.
+   */
+  follow(options: FollowOptions = {}): void {
+    if (this.stopFollowing !== undefined || this.store.watch === undefined) return;
+    const onEvent = options.onEvent ?? (() => undefined);
+    // What was last reported: a change that fails on a lost store changes the health too, and the event is still told once.
+    let reported = this.storeHealth.ok;
+    // Whether the store's change notifications reach this process: only then is it following.
+    let listening = false;
+    const report = (ok: boolean, error?: unknown): void => {
+      this.setHealth(ok, error);
+      if (ok === reported) return;
+      reported = ok;
+      onEvent(ok ? { kind: 'found' } : { kind: 'lost', error: error instanceof Error ? error : new Error(String(error)) });
+    };
+    const reload = (): void => {
+      if (this.reloadPending) return;
+      this.reloadPending = true;
+      const run = this.queue.then(async () => {
+        this.reloadPending = false;
+        let next: Snapshot;
+        try {
+          next = await this.latest();
+        } catch (e) {
+          if (e instanceof ConfigError) onEvent({ kind: 'invalid', error: e });
+          else report(false, e);
+          return;
+        }
+        if (listening) report(true);
+        if (next === this.snapshot) return;
+        const changed = changedStates(this.snapshot, next);
+        this.advance(next);
+        onEvent({ kind: 'reloaded', changed });
+      });
+      this.queue = run.catch(() => undefined);
+    };
+    const stopWatch = this.store.watch({
+      onChange: reload,
+      onStatus: (ok, error) => {
+        listening = ok;
+        if (ok) reload();
+        else report(false, error);
+      },
+    });
+    const poll = setInterval(reload, options.pollInterval ?? 5000);
+    poll.unref();
+    this.stopFollowing = async () => {
+      clearInterval(poll);
+      await stopWatch();
+    };
+  }
+
+  /** Stops following the store and closes it. */
+  async close(): Promise<void> {
+    await this.stopFollowing?.();
+    this.stopFollowing = undefined;
+    await this.queue;
+    await this.store.close?.();
   }
 
   stateOf(name: string): string {
@@ -221,8 +375,11 @@ export class LiveConfig implements ConfigView {
     return this.store.history(name);
   }
 
-  /** Calls `listener` with the history entries of every committed change; returns the unsubscribe function. */
-  onChange(listener: (entries: readonly HistoryEntry[]) => void): () => void {
+  /**
+   * Calls `listener` after every change put in force (committed here, or by another node of a
+   * followed store) with the new state of each changed object; returns the unsubscribe function.
+   */
+  onChange(listener: (changed: Readonly<Record<string, string>>) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
@@ -230,22 +387,30 @@ export class LiveConfig implements ConfigView {
   /**
    * Runs `fn` on a transaction, serialised with every other one, and commits what it staged
    * when `commitIf(result)` holds (by default always); otherwise nothing is kept. When a
-   * shared store was changed meanwhile, the configuration is read again and `fn` runs again.
+   * shared store was changed meanwhile, the configuration is read again and `fn` runs again
+   * (COMMIT_ATTEMPTS times at most).
    */
   transaction<T>(token: string, fn: (tx: ConfigTransaction) => T | Promise<T>, commitIf: (result: T) => boolean = () => true): Promise<T> {
     const run = this.queue.then(async () => {
+      // A shared store: compare with what the cluster holds now, not with what this process saw last.
+      if (this.store.watch !== undefined) this.advance(await this.latest());
       for (let attempt = 1; ; attempt++) {
         const tx = new ConfigTransaction(this.snapshot, this.schema, this.store, token, this.now);
         const result = await fn(tx);
         if (!tx.changed || !commitIf(result)) return result;
-        const change = tx.change();
-        if (await this.store.commit(change)) {
-          this.snapshot = tx.result();
-          for (const l of this.listeners) l(change.entries);
+        let committed: boolean;
+        try {
+          committed = await this.store.commit(tx.change());
+        } catch (e) {
+          this.setHealth(false, e);
+          throw e;
+        }
+        if (committed) {
+          this.advance(tx.result());
           return result;
         }
         if (attempt === COMMIT_ATTEMPTS) throw new Error('the configuration store kept changing under this change; try again');
-        await this.reload();
+        this.advance(await this.latest());
       }
     });
     this.queue = run.catch(() => undefined);

@@ -9,7 +9,8 @@
  * entry per line, appended and fsynced before config.json is replaced). Each commit has a
  * number, written in both files; history lines of a commit that config.json does not hold
  * (a crash between the two writes) are not history and are cut off at the next commit, so
- * the two files always agree.
+ * the two files always agree. A cluster of servers shares PostgresConfigStore
+ * (postgres-store.ts) instead.
  */
 import { mkdir, open, readFile, rename, truncate, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -65,6 +66,22 @@ export interface ConfigStore {
   commit(change: ConfigChange): Promise<boolean>;
   /** The accepted changes of an object, oldest first. */
   history(object: string): Promise<HistoryEntry[]>;
+  /**
+   * A store shared by several processes has it: tells when another process may have changed
+   * the configuration; resolve the returned function to stop. LiveConfig then reads the
+   * store before each change and follows what the others commit.
+   */
+  watch?(watcher: StoreWatch): () => Promise<void>;
+  /** Where the configuration is, for logs and the health endpoint. */
+  describe?(): string;
+  close?(): Promise<void>;
+}
+
+export interface StoreWatch {
+  /** The configuration may have changed (also after each reconnection, to catch up). */
+  onChange(): void;
+  /** The store was lost (with the error) or reached again. */
+  onStatus(ok: boolean, error?: Error): void;
 }
 
 const copy = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -102,6 +119,10 @@ export class FileStore implements ConfigStore {
   constructor(private readonly dir: string) {
     this.file = join(dir, 'config.json');
     this.historyFile = join(dir, 'history.jsonl');
+  }
+
+  describe(): string {
+    return this.dir;
   }
 
   async open(initial: StoredConfig): Promise<StoredConfig> {

@@ -13,14 +13,18 @@
  * - mail (first of all plugins): `require` (503) and `mustMatchSender` (501).
  *
  * The configuration comes from a file or from `mta-expr serve` (settings.ts), read at the
- * start of each connection. A stage whose expressions fail answers a temporary failure
+ * start of each connection; the lookups (stores, directory, DNS) are those of the `lookups`
+ * or `config` file, opened when the settings are read. A stage whose expressions fail answers a temporary failure
  * (421 at connect, 451 later) and never throws into Haraka.
  */
 import { hostname as osHostname } from 'node:os';
 import { resolve } from 'node:path';
 import { RemoteConfigSource } from '../api/remote-config.js';
 import type { ConfigObjects } from '../config/live.js';
-import { describeFailure, FileConfigSource, type ConfigSource } from '../config/source.js';
+import { describeFailure, FileConfigSource, objectOverrides, type ConfigSource } from '../config/source.js';
+import { buildObjects } from '../config/live.js';
+import { SCHEMA } from '../config/schema.js';
+import { loadLookupSettings, LOOKUP_KEYS, openLookups, type StoreLookups } from '../lookups/stores.js';
 import { DEFAULT_AUTH_LIMITS, senderMatches, SessionPolicy, type ConnectAnswers, type EhloAnswers, type PolicySession } from '../smtp/policy.js';
 import { defaultListener } from '../smtp/listeners.js';
 import { REPLIES, replyText, type Reply } from '../smtp/replies.js';
@@ -52,6 +56,7 @@ interface ConnectionState {
 interface Runtime {
   settings: HarakaSettings;
   source: ConfigSource;
+  lookups: StoreLookups;
   policy: SessionPolicy;
   /** The objects a session is opened on (set just before `policy.session()`). */
   objects: ConfigObjects | null;
@@ -89,22 +94,28 @@ export class MtaExprPlugin {
       };
       const source: ConfigSource =
         settings.source.kind === 'file'
-          ? await FileConfigSource.open(settings.source.path, events)
+          ? // The file may also hold the lookups' stores, directory and dns.
+            await FileConfigSource.open(settings.source.path, { ...events, parse: (json) => buildObjects(objectOverrides(json, SCHEMA, LOOKUP_KEYS)) })
           : new RemoteConfigSource({ url: settings.source.url, token: settings.source.token, timeoutMs: 2000 }, { ...events, maxAge: settings.source.refreshMs });
+      const lookups = await openLookups(settings.lookups === undefined ? undefined : loadLookupSettings(settings.lookups), (line) => this.plugin.logwarn(`lookups: ${line}`));
       const hostname = settings.hostname ?? this.haraka_me() ?? osHostname();
       const domain = hostname.includes('.') ? hostname.slice(hostname.indexOf('.') + 1) : hostname;
       const runtime: Runtime = {
         settings,
         source,
+        lookups,
         objects: null,
         policy: new SessionPolicy(() => runtime.objects!, {
-          env: { system: { hostname, domain } },
+          env: { system: { hostname, domain }, lookups },
           strict: true,
           onError: (e) => this.plugin.logerror(`policy: ${e.object}.${e.field}: ${e.cause instanceof Error ? e.cause.message : String(e.cause)}`),
         }),
       };
+      const previous = this.runtime;
       this.runtime = runtime;
       this.startFailure = null;
+      // Sessions already opened keep their answers; the replaced stores are closed.
+      void previous?.lookups.close();
       this.plugin.loginfo(`policy from ${source.description}`);
     } catch (e) {
       this.startFailure = describeFailure(e);

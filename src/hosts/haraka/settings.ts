@@ -8,6 +8,8 @@
  *   refresh = 1000                    ; ms between two reads of the API (default 1000)
  *   hostname = mx.example.org         ; system('hostname') (default: Haraka's `me`)
  *   auth_plugin = auth/flat_file      ; the plugin that checks passwords (default: the first loaded)
+ *   lookups = mta-expr-server.json    ; the stores, directory and dns of this JSON file back the
+ *                                     ; lookups (relative to config/; default: those of `config`)
  *
  *   [listeners]                       ; port Haraka listens on = listener name[:port the expressions see]
  *   587 = submission
@@ -18,6 +20,7 @@
  */
 import { isAbsolute, resolve } from 'node:path';
 import { apiOrigin } from '../api/client.js';
+import { SettingsError } from '../json.js';
 import { parseListener, type Listener } from '../smtp/listeners.js';
 import type { IniFile } from './haraka.js';
 
@@ -27,6 +30,8 @@ export type SourceSettings = { kind: 'file'; path: string } | { kind: 'api'; url
 
 export interface HarakaSettings {
   source: SourceSettings;
+  /** The JSON file whose `stores`, `directory` and `dns` back the lookups (none: the defaults). */
+  lookups: string | undefined;
   hostname: string | undefined;
   authPlugin: string | undefined;
   /** By the port Haraka listens on. */
@@ -35,17 +40,15 @@ export interface HarakaSettings {
   addresses: ReadonlyMap<string, readonly string[]>;
 }
 
-/** A setting that cannot be used: names the file, the section and the key. */
-export class SettingsError extends Error {
-  override readonly name = 'SettingsError';
-}
+/** A setting that cannot be used is a SettingsError naming the file, the section and the key. */
+export { SettingsError };
 
 const KNOWN: Record<string, readonly string[]> = {
-  main: ['config', 'url', 'token', 'refresh', 'hostname', 'auth_plugin'],
+  main: ['config', 'url', 'token', 'refresh', 'hostname', 'auth_plugin', 'lookups'],
 };
 
 function port(text: string, where: string): number {
-  if (!/^[0-9]+$/.test(text) || Number(text) < 1 || Number(text) > 65535) throw new SettingsError(`${where}: \`${text}\` is not a port number (1 to 65535)`);
+  if (!/^[0-9]+$/.test(text) || Number(text) < 1 || Number(text) > 65535) throw new SettingsError(where, `\`${text}\` is not a port number (1 to 65535)`);
   return Number(text);
 }
 
@@ -53,7 +56,7 @@ function port(text: string, where: string): number {
 export function readSettings(ini: IniFile, env: NodeJS.ProcessEnv, configDir: string): HarakaSettings {
   const main = ini.main ?? {};
   const fault = (key: string, why: string): never => {
-    throw new SettingsError(`${SETTINGS_FILE}: [main] ${key}: ${why}`);
+    throw new SettingsError(`${SETTINGS_FILE}: [main] ${key}`, why);
   };
   for (const key of Object.keys(main)) if (!KNOWN.main!.includes(key)) fault(key, `unknown setting (expected ${KNOWN.main!.join(', ')})`);
   const text = (key: string): string | undefined => {
@@ -84,15 +87,17 @@ export function readSettings(ini: IniFile, env: NodeJS.ProcessEnv, configDir: st
     const where = `${SETTINGS_FILE}: [listeners] ${key}`;
     const bound = port(key, where);
     const listener = parseListener(String(value), bound);
-    if (listener === null) throw new SettingsError(`${where}: expected NAME or NAME:PORT, not \`${String(value)}\``);
+    if (listener === null) throw new SettingsError(where, `expected NAME or NAME:PORT, not \`${String(value)}\``);
     listeners.set(bound, listener);
   }
 
   const addresses = new Map<string, string[]>();
   for (const [user, value] of Object.entries(ini.addresses ?? {})) {
     const list = (Array.isArray(value) ? value : String(value).split(',')).map((a) => String(a).trim()).filter((a) => a !== '');
-    if (list.some((a) => !/^[^\s@]*@[^\s@]+$/.test(a))) throw new SettingsError(`${SETTINGS_FILE}: [addresses] ${user}: expected comma-separated addresses, not \`${String(value)}\``);
+    if (list.some((a) => !/^[^\s@]*@[^\s@]+$/.test(a))) throw new SettingsError(`${SETTINGS_FILE}: [addresses] ${user}`, `expected comma-separated addresses, not \`${String(value)}\``);
     addresses.set(user.toLowerCase(), list);
   }
-  return { source, hostname: text('hostname'), authPlugin: text('auth_plugin'), listeners, addresses };
+  const lookups = text('lookups');
+  const lookupsFile = lookups !== undefined ? (isAbsolute(lookups) ? lookups : resolve(configDir, lookups)) : source.kind === 'file' ? source.path : undefined;
+  return { source, lookups: lookupsFile, hostname: text('hostname'), authPlugin: text('auth_plugin'), listeners, addresses };
 }

@@ -74,3 +74,62 @@ export class MemoryLookups implements Lookups {
     return handler?.(query, params);
   }
 }
+
+/**
+ * One key-value store held in the process, with the expiries of the Redis store: the
+ * zero-setup default store (`''`) and the `memory` stores of a configuration file. Its
+ * counters are this process's own: a cluster shares counters through Redis.
+ */
+export class MemoryKeyStore {
+  readonly type = 'memory';
+  private readonly values = new Map<string, { value: unknown; expires: number }>();
+  private writes = 0;
+
+  constructor(
+    readonly name: string,
+    entries: Record<string, unknown> = {},
+    private readonly counterExpiry = 0,
+    private readonly keyExpiry = 0,
+    private readonly now: () => number = Date.now,
+  ) {
+    for (const [key, value] of Object.entries(entries)) this.values.set(key, { value, expires: Infinity });
+  }
+
+  private entry(key: string): { value: unknown; expires: number } | undefined {
+    const e = this.values.get(key);
+    if (e !== undefined && e.expires <= this.now()) {
+      this.values.delete(key);
+      return undefined;
+    }
+    return e;
+  }
+
+  get(key: string): unknown {
+    return this.entry(key)?.value ?? null;
+  }
+  exists(key: string): boolean {
+    return this.entry(key) !== undefined;
+  }
+  /** Every 1024 writes, drops the expired entries nobody read again (counters per client address pile up otherwise). */
+  private sweep(): void {
+    if (++this.writes % 1024 !== 0) return;
+    const now = this.now();
+    for (const [key, e] of this.values) if (e.expires <= now) this.values.delete(key);
+  }
+
+  set(key: string, value: unknown): boolean {
+    this.sweep();
+    this.values.set(key, { value, expires: this.keyExpiry > 0 ? this.now() + this.keyExpiry : Infinity });
+    return true;
+  }
+  incr(key: string, delta: number): number {
+    this.sweep();
+    const e = this.entry(key);
+    const next = (Number(e?.value) || 0) + delta;
+    this.values.set(key, { value: next, expires: e?.expires ?? (this.counterExpiry > 0 ? this.now() + this.counterExpiry : Infinity) });
+    return next;
+  }
+  counter(key: string): number {
+    return Number(this.entry(key)?.value) || 0;
+  }
+}

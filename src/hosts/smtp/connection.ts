@@ -17,6 +17,9 @@ export interface PolicyState {
 
 export const plainAddress = (a: string | undefined): string => (a && a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : (a ?? ''));
 
+/** The reply text of a stage whose lookup failed (a store down or too slow). */
+export const TEMPORARY_LOOKUP_FAILURE = 'Temporary failure: a lookup did not answer, try again later';
+
 export function authError(message: string, responseCode: number): Error {
   return Object.assign(new Error(message), { responseCode });
 }
@@ -33,6 +36,8 @@ export class PolicyConnection extends SMTPConnection {
   }
 
   override _sendGreeting(): void {
+    // A lookup of the connect stage failed: a temporary refusal (421 closes the connection), never a greeting built on defaults.
+    if (this.connectAnswers.lookupFailures.length > 0) return this.send(421, `${this.connectAnswers.hostname} ${TEMPORARY_LOOKUP_FAILURE}`, false);
     this.send(220, this.connectAnswers.greeting, false);
   }
 
@@ -41,6 +46,10 @@ export class PolicyConnection extends SMTPConnection {
     const helo = command.toString().trim().split(/\s+/)[1] ?? '';
     this.policy.session.ehlo(helo, this.secure).then(
       (answers) => {
+        if (answers.lookupFailures.length > 0) {
+          this.send(451, TEMPORARY_LOOKUP_FAILURE);
+          return callback();
+        }
         this.policy.ehlo = answers;
         const options = this._server.options;
         options.authMethods = answers.mechanisms;

@@ -9,8 +9,13 @@
  * every object, is evaluated at that stage and reported in `values`; the answers the SMTP
  * server acts on are read from those values. Each stage is computed once per session (again
  * only when its inputs change, such as EHLO after STARTTLS).
+ *
+ * A field whose host lookup failed (a store down or too slow) is reported to the error hook
+ * like any evaluation error, and is also listed in the stage's `lookupFailures`: the answer
+ * would otherwise silently be the default (AUTH not required, no rate limit), so the server
+ * answers that stage with a temporary failure (4xx) and the client tries again later.
  */
-import type { Environment } from '../../language/index.js';
+import { EvaluationError, type Environment } from '../../language/index.js';
 import type { ConfigObjects } from '../config/live.js';
 import type { ErrorHook, FieldError } from '../config/object.js';
 import { SCHEMA } from '../config/schema.js';
@@ -45,6 +50,8 @@ export interface ConnectAnswers {
   /** The Sieve script to run, or null for none. */
   script: string | null;
   values: StageValues;
+  /** Fields whose host lookup failed: the greeting is then a temporary failure (421). */
+  lookupFailures: FieldError[];
 }
 
 export interface EhloAnswers {
@@ -55,11 +62,15 @@ export interface EhloAnswers {
   /** Milliseconds to wait after a failed AUTH. */
   waitOnFail: number;
   values: StageValues;
+  /** Fields whose host lookup failed: EHLO is then answered with a temporary failure (451). */
+  lookupFailures: FieldError[];
 }
 
 export interface MailAnswers {
   mustMatchSender: boolean;
   values: StageValues;
+  /** Fields whose host lookup failed: MAIL FROM is then answered with a temporary failure (451). */
+  lookupFailures: FieldError[];
 }
 
 /** What the server knows at RCPT TO (MtaRcptToVariable), besides the connection. */
@@ -75,6 +86,8 @@ export interface RcptInfo {
 
 export interface RcptAnswers {
   values: StageValues;
+  /** Fields whose host lookup failed. */
+  lookupFailures: FieldError[];
 }
 
 export interface PolicyOptions {
@@ -157,12 +170,14 @@ export class PolicySession {
   }
 
   /** Evaluates every field of the stage's context, object by object, in schema order. */
-  private async stage(name: StageName, vars: Record<string, unknown>): Promise<StageValues> {
+  private async stage(name: StageName, vars: Record<string, unknown>): Promise<{ values: StageValues; lookupFailures: FieldError[] }> {
     const group = STAGES[name];
     const values: StageValues = {};
     const errors: FieldError[] = [];
+    const lookupFailures: FieldError[] = [];
     const onError: ErrorHook = (e) => {
       errors.push(e);
+      if (e.cause instanceof EvaluationError && e.cause.code === 'lookup') lookupFailures.push(e);
       this.onError?.(e);
     };
     for (const [objectName, object] of Object.entries(this.config)) {
@@ -172,7 +187,7 @@ export class PolicySession {
       }
     }
     if (this.strict && errors.length > 0) throw new PolicyStageError(name, errors);
-    return values;
+    return { values, lookupFailures };
   }
 
   /** Greeting, hostname and script (MtaConnectionVariable). */
@@ -181,11 +196,11 @@ export class PolicySession {
   }
 
   private async computeConnect(): Promise<ConnectAnswers> {
-    const values = await this.stage('connect', { ...this.vars });
+    const { values, lookupFailures } = await this.stage('connect', { ...this.vars });
     const hostname = answer<string>(values, 'MtaStageConnect', 'hostname');
     // The greeting line must exist: without one, the server greets with its hostname.
     const greeting = answer<string | undefined>(values, 'MtaStageConnect', 'smtpGreeting') ?? `${hostname} ESMTP`;
-    return { greeting, hostname, script: answer<string | null>(values, 'MtaStageConnect', 'script'), values };
+    return { greeting, hostname, script: answer<string | null>(values, 'MtaStageConnect', 'script'), values, lookupFailures };
   }
 
   /** Mechanisms, AUTH requirement, failure limit and wait (MtaEhloVariable); again after STARTTLS. */
@@ -194,7 +209,7 @@ export class PolicySession {
   }
 
   private async computeEhlo(helo: string, tls: boolean): Promise<EhloAnswers> {
-    const values = await this.stage('ehlo', { ...this.vars, helo_domain: helo, is_tls: tls });
+    const { values, lookupFailures } = await this.stage('ehlo', { ...this.vars, helo_domain: helo, is_tls: tls });
     const mechanisms = answer<string[]>(values, 'MtaStageAuth', 'saslMechanisms');
     return {
       mechanisms: [...new Set(mechanisms.map((m) => m.toUpperCase()))],
@@ -202,6 +217,7 @@ export class PolicySession {
       maxFailures: answer<number>(values, 'MtaStageAuth', 'maxFailures'),
       waitOnFail: answer<number>(values, 'MtaStageAuth', 'waitOnFail'),
       values,
+      lookupFailures,
     };
   }
 
@@ -212,8 +228,8 @@ export class PolicySession {
 
   private async computeMail(sender: string, user: string, tls: boolean): Promise<MailAnswers> {
     const vars = { ...this.vars, is_tls: tls, sender, sender_domain: domainOf(sender), authenticated_as: user };
-    const values = await this.stage('mail', vars);
-    return { mustMatchSender: answer<boolean>(values, 'MtaStageAuth', 'mustMatchSender'), values };
+    const { values, lookupFailures } = await this.stage('mail', vars);
+    return { mustMatchSender: answer<boolean>(values, 'MtaStageAuth', 'mustMatchSender'), values, lookupFailures };
   }
 
   /** Every field of the RCPT TO stage (MtaRcptToVariable), for one recipient; not memoised. */
@@ -230,7 +246,7 @@ export class PolicySession {
       recipients: info.recipients,
       priority: 0,
     };
-    return { values: await this.stage('rcpt', vars) };
+    return this.stage('rcpt', vars);
   }
 }
 

@@ -12,7 +12,7 @@
 import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse, type SMTPServerSession } from 'smtp-server';
-import { authError, plainAddress, PolicyConnection, type PolicyState } from './connection.js';
+import { authError, plainAddress, PolicyConnection, TEMPORARY_LOOKUP_FAILURE, type PolicyState } from './connection.js';
 import { DEFAULT_AUTH_LIMITS, senderMatches, type SessionPolicy } from './policy.js';
 
 export interface SmtpUser {
@@ -166,7 +166,8 @@ export class PolicySmtpServer {
     if (!connection || !username) return callback();
     const sender = address.address ?? '';
     connection.policy.session.mail(sender, username, session.secure).then(
-      ({ mustMatchSender }) => {
+      ({ mustMatchSender, lookupFailures }) => {
+        if (lookupFailures.length > 0) return callback(authError(TEMPORARY_LOOKUP_FAILURE, 451));
         if (!mustMatchSender) return callback();
         if (senderMatches(sender, username, this.findUser(username)?.addresses)) return callback();
         callback(authError('5.7.1 Sender address does not match the authenticated user', 550));
