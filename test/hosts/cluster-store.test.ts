@@ -159,7 +159,7 @@ describe('PostgresConfigStore', () => {
   it('settings are checked with their paths', () => {
     expect(() => configStoreSettings({ type: 'redis', url: 'redis://x' })).toThrow(SettingsError);
     expect(() => configStoreSettings({ type: 'redis', url: 'redis://x' })).toThrow('configStore.type: must be postgresql (the shared configuration store)');
-    expect(() => configStoreSettings({ type: 'postgresql', url: 'postgresql://x', table: 'Bad-Name' })).toThrow('configStore.table: must be a lower-case SQL name (letters, digits, _)');
+    expect(() => configStoreSettings({ type: 'postgresql', url: 'postgresql://x', table: 'Bad-Name' })).toThrow('configStore.table: must be a lower-case SQL name of at most 48 characters (letters, digits, _)');
     expect(() => configStoreSettings({ type: 'postgresql' })).toThrow('configStore.url: is required');
   });
 });

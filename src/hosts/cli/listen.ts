@@ -20,6 +20,22 @@ export const untilSignal = (): Promise<void> =>
     process.once('SIGTERM', () => resolve());
   });
 
+/**
+ * Runs a long-running command: `start`, then wait for SIGINT or SIGTERM, then `stop`; when
+ * starting fails, `stop` releases what was opened before the failure is passed on. Exit 0.
+ */
+export async function runUntilSignal(start: () => Promise<void>, stop: () => Promise<void>): Promise<number> {
+  try {
+    await start();
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  await untilSignal();
+  await stop();
+  return 0;
+}
+
 /** Binds a server or fails with one line naming the address (busy, privileged). */
 export function listenFailure(e: unknown, what: string): never {
   const code = (e as NodeJS.ErrnoException).code;

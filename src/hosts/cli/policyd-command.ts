@@ -15,7 +15,7 @@ import { PostfixPolicyService } from '../postfix/service.js';
 import { parseListener, type Listener } from '../smtp/listeners.js';
 import { endpointOf } from './client/connect.js';
 import { CommandError, readText, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
-import { listenAddress, listenFailure, port, untilSignal } from './listen.js';
+import { listenAddress, listenFailure, port, runUntilSignal } from './listen.js';
 import { SERVER_KEYS } from './server-config.js';
 
 function listeners(values: FlagValues): Map<number, Listener> {
@@ -86,16 +86,19 @@ export async function policydCommand({ values, io }: CommandArgs): Promise<numbe
     verbose: values.verbose === true,
     log: (line) => io.stderr.write(`policyd: ${line}\n`),
   });
-  let bound;
-  try {
-    bound = await service.start();
-  } catch (e) {
-    await lookups.close();
-    listenFailure(e, `${host}:${bindPort}`);
-  }
-  io.stdout.write(`mta-expr policy service on ${host.includes(':') ? `[${host}]` : host}:${bound.port} (configuration from ${config.description}); in Postfix: check_policy_service inet:${host}:${bound.port}\n`);
-  await untilSignal();
-  await service.stop();
-  await lookups.close();
-  return 0;
+  return runUntilSignal(
+    async () => {
+      let bound;
+      try {
+        bound = await service.start();
+      } catch (e) {
+        listenFailure(e, `${host}:${bindPort}`);
+      }
+      io.stdout.write(`mta-expr policy service on ${host.includes(':') ? `[${host}]` : host}:${bound.port} (configuration from ${config.description}); in Postfix: check_policy_service inet:${host}:${bound.port}\n`);
+    },
+    async () => {
+      await service.stop();
+      await lookups.close();
+    },
+  );
 }

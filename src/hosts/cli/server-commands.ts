@@ -22,7 +22,7 @@ import { PolicySmtpServer } from '../smtp/server.js';
 import { selfSignedCertificate } from '../smtp/tls.js';
 import { createWebHandler } from '../web/server.js';
 import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
-import { listenAddress, listenFailure, port, untilSignal } from './listen.js';
+import { listenAddress, listenFailure, port, runUntilSignal } from './listen.js';
 import { loadServerConfig, serverConfig, type ServerConfig } from './server-config.js';
 
 function readConfig(values: FlagValues): ServerConfig {
@@ -138,21 +138,17 @@ export async function smtpCommand({ values, io }: CommandArgs): Promise<number> 
   const live = config.configStore ? await openLive(new PostgresConfigStore(config.configStore), config, io) : null;
   let lookups: StoreLookups | null = null;
   let server: PolicySmtpServer | null = null;
-  const shutdown = async (): Promise<void> => {
-    await server?.stop();
-    await lookups?.close();
-    await live?.close();
-  };
-  try {
-    lookups = await serverLookups(config, io);
-    server = await startSmtp(values, config, live ? () => live.objects() : () => config.objects, io, 'smtp', lookups);
-  } catch (e) {
-    await shutdown();
-    throw e;
-  }
-  await untilSignal();
-  await shutdown();
-  return 0;
+  return runUntilSignal(
+    async () => {
+      lookups = await serverLookups(config, io);
+      server = await startSmtp(values, config, live ? () => live.objects() : () => config.objects, io, 'smtp', lookups);
+    },
+    async () => {
+      await server?.stop();
+      await lookups?.close();
+      await live?.close();
+    },
+  );
 }
 
 const SMTP_ONLY = ['smtp-port', 'submission-port', 'host', 'verbose'];
@@ -198,33 +194,29 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
   let lookups: StoreLookups | null = null;
   let api: ReturnType<typeof createApiServer> | null = null;
   let smtp: PolicySmtpServer | null = null;
-  const shutdown = async (): Promise<void> => {
-    await smtp?.stop();
-    if (api?.listening) await closeApiServer(api);
-    await lookups?.close();
-    await live.close();
-  };
-  try {
-    const tls = values.https ? (config.tls ?? (await selfSignedCertificate(str(values.hostname) ?? 'localhost'))) : undefined;
-    if (values.smtp) lookups = await serverLookups(config, io);
-    const stores = lookups;
-    api = createApiServer({ live, tokens, limits, tls, web: createWebHandler(), ...(stores ? { stores: () => stores.status() } : {}) });
-    try {
-      api.listen(apiPort, host);
-      await once(api, 'listening');
-    } catch (e) {
-      listenFailure(e, `${host}:${apiPort}`);
-    }
-    const bound = (api.address() as { port: number }).port;
-    const address = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${bound}`;
-    io.stdout.write(`mta-expr management API on ${address}/api, session at ${address}/jmap/session (configuration in ${live.health().store ?? data}${tls && !config.tls ? '; self-signed certificate' : ''})\n`);
-    io.stdout.write(`mta-expr web interface on ${address}/\n`);
-    smtp = values.smtp ? await startSmtp(values, config, () => live.objects(), io, 'serve', lookups!) : null;
-  } catch (e) {
-    await shutdown();
-    throw e;
-  }
-  await untilSignal();
-  await shutdown();
-  return 0;
+  return runUntilSignal(
+    async () => {
+      const tls = values.https ? (config.tls ?? (await selfSignedCertificate(str(values.hostname) ?? 'localhost'))) : undefined;
+      if (values.smtp) lookups = await serverLookups(config, io);
+      const stores = lookups;
+      api = createApiServer({ live, tokens, limits, tls, web: createWebHandler(), ...(stores ? { stores: () => stores.status() } : {}) });
+      try {
+        api.listen(apiPort, host);
+        await once(api, 'listening');
+      } catch (e) {
+        listenFailure(e, `${host}:${apiPort}`);
+      }
+      const bound = (api.address() as { port: number }).port;
+      const address = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+      io.stdout.write(`mta-expr management API on ${address}/api, session at ${address}/jmap/session (configuration in ${live.health().store ?? data}${tls && !config.tls ? '; self-signed certificate' : ''})\n`);
+      io.stdout.write(`mta-expr web interface on ${address}/\n`);
+      smtp = values.smtp ? await startSmtp(values, config, () => live.objects(), io, 'serve', lookups!) : null;
+    },
+    async () => {
+      await smtp?.stop();
+      if (api?.listening) await closeApiServer(api);
+      await lookups?.close();
+      await live.close();
+    },
+  );
 }

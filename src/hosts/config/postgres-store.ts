@@ -45,7 +45,7 @@ export function configStoreSettings(json: unknown, path = 'configStore'): Postgr
   const url = s.requiredString('url');
   if (!/^postgres(?:ql)?:\/\//.test(url)) throw new SettingsError(s.at('url'), 'must be a postgresql:// URL');
   const table = s.string('table', 'mta_expr_config');
-  if (!/^[a-z_][a-z0-9_]{0,54}$/.test(table)) throw new SettingsError(s.at('table'), 'must be a lower-case SQL name (letters, digits, _)');
+  if (!/^[a-z_][a-z0-9_]{0,47}$/.test(table)) throw new SettingsError(s.at('table'), 'must be a lower-case SQL name of at most 48 characters (letters, digits, _)');
   return { url, table, name: s.string('name', 'default'), timeout: s.duration('timeout', 2000) };
 }
 
@@ -59,6 +59,8 @@ export class PostgresConfigStore implements ConfigStore {
   private readonly id: string;
   private readonly clientConfig: pg.ClientConfig;
   private created: Promise<void> | undefined;
+  /** The configuration was seeded (or found) once: later opens only read. */
+  private seeded = false;
 
   constructor(settings: PostgresStoreSettings) {
     const timeout = settings.timeout ?? 2000;
@@ -114,7 +116,7 @@ export class PostgresConfigStore implements ConfigStore {
     await this.ensureTable();
     // The first node to start seeds the configuration; every node then serves what is stored.
     const names = [...new Set([...Object.keys(initial.objects), ...Object.keys(initial.states)])];
-    if (names.length > 0) {
+    if (!this.seeded && names.length > 0) {
       await this.pool.query(
         `INSERT INTO ${this.table} (config, object, state, overrides)
          SELECT $1, o.name, o.state, o.overrides FROM json_to_recordset($2::json) AS o(name text, state text, overrides json)
@@ -124,6 +126,7 @@ export class PostgresConfigStore implements ConfigStore {
       );
     }
     const r = await this.pool.query<{ object: string; state: string; overrides: Record<string, never> }>(`SELECT object, state, overrides FROM ${this.table} WHERE config = $1 ORDER BY object`, [this.id]);
+    this.seeded = true;
     const stored: StoredConfig = { states: {}, objects: {} };
     for (const row of r.rows) {
       stored.states[row.object] = row.state;
