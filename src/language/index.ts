@@ -38,8 +38,10 @@ export {
   asDuration,
   asInteger,
   asList,
+  asRate,
   asString,
   readAs,
+  type Rate,
   type TypedValue,
   type ValueType,
 } from './runtime/typed-readers.js';
