@@ -1,9 +1,11 @@
 /**
  * The JMAP methods of the configuration objects: `x:<Object>/get` and `x:<Object>/set` on
  * each singleton of the schema. A rejected update is a SetError in `notUpdated`; nothing of
- * it is applied.
+ * it is applied. A successful update that lints with warnings is saved all the same, and
+ * the answer carries them in `warnings` (by id, then by field).
  */
-import type { BlockInput } from '../../language/index.js';
+import { diagnosticJson, type BlockInput } from '../../language/index.js';
+import { lintPatch } from '../config/lint.js';
 import type { LiveConfig } from '../config/live.js';
 import { isObject } from '../json.js';
 import { permission } from './tokens.js';
@@ -64,6 +66,7 @@ export async function set(objectName: string, args: Record<string, unknown>, per
   for (const id of destroyIds) notDestroyed[id] = { type: 'singleton', description: `${objectName} is a singleton: it cannot be destroyed` };
   const updated: Record<string, null> = {};
   const notUpdated: Record<string, MethodError & { properties?: string[] }> = {};
+  const warnings: Record<string, Record<string, Array<Record<string, unknown>>>> = {};
   let newState: string | undefined;
   for (const [id, patch] of Object.entries((update ?? {}) as Record<string, unknown>)) {
     if (id !== SINGLETON) {
@@ -85,6 +88,8 @@ export async function set(objectName: string, args: Record<string, unknown>, per
       updated[id] = null;
       oldState = result.oldState;
       newState = result.newState;
+      const found = lintPatch(result.object, patch as Record<string, BlockInput | null>);
+      if (Object.keys(found).length > 0) warnings[id] = Object.fromEntries(Object.entries(found).map(([field, list]) => [field, list.map(diagnosticJson)]));
     } else if (result.stateMismatch) {
       return { type: 'stateMismatch', description: `the state is ${result.state}, not ${ifInState}` };
     } else {
@@ -102,5 +107,6 @@ export async function set(objectName: string, args: Record<string, unknown>, per
     notCreated: orNull(notCreated),
     notUpdated: orNull(notUpdated),
     notDestroyed: orNull(notDestroyed),
+    ...(Object.keys(warnings).length > 0 ? { warnings } : {}),
   };
 }

@@ -81,5 +81,23 @@ export async function updateCommand({ values, positionals, io }: CommandArgs): P
     return 1;
   }
   io.stdout.write(`updated ${object}: ${Object.keys(patch).join(', ')} (state ${String(result.oldState)} → ${String(result.newState)})\n`);
+  const warnings = (result.warnings as Record<string, Record<string, WarningJson[]>> | undefined)?.singleton ?? {};
+  for (const [field, list] of Object.entries(warnings)) for (const w of list) io.stdout.write(`\n${field}: ${renderWarning(w)}\n`);
   return 0;
+}
+
+/** A lint warning as the API sends it (`diagnosticJson`). */
+interface WarningJson {
+  code: string;
+  severity: string;
+  message: string;
+  line: number;
+  snippet: string;
+  fix?: { replacement: string; description: string };
+}
+
+/** A warning of a `/set` answer, printed as the `lint` command prints it. */
+function renderWarning(w: WarningJson): string {
+  const fix = w.fix ? `\n${' '.repeat(String(w.line).length)} = fix: ${w.fix.description} \`${w.fix.replacement}\`` : '';
+  return `${w.severity}[${w.code}]: ${w.message}\n${w.snippet}${fix}`;
 }

@@ -30,7 +30,7 @@ interface Case {
   globals?: unknown;
 }
 
-function json(text: string, what: string): unknown {
+export function json(text: string, what: string): unknown {
   try {
     return parseJson(text, what);
   } catch (e) {
@@ -38,7 +38,7 @@ function json(text: string, what: string): unknown {
   }
 }
 
-function groupOption(v: unknown, what: string): string | string[] | undefined {
+export function groupOption(v: unknown, what: string): string | string[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
   if (typeof v !== 'string') throw new UsageError(`${what} must be a group name or a list of names`);
@@ -80,7 +80,7 @@ async function evaluateCase(program: Program, c: Case): Promise<unknown> {
   return toJsonValue(await program.evaluateValueAsync((c.vars ?? {}) as Record<string, unknown>, environment(c.env, c.globals)));
 }
 
-function errorJson(e: unknown): Record<string, unknown> {
+export function errorJson(e: unknown): Record<string, unknown> {
   if (e instanceof CompileError) return e.toJSON();
   if (e instanceof EvaluationError) return { code: 'evaluation', message: e.message, function: e.functionName };
   if (e instanceof UsageError) return { code: 'invalid-input', message: e.message };
@@ -120,7 +120,7 @@ export function formatExplanation(x: Explanation): string {
   return out.join('\n');
 }
 
-function readSource(file: string): string {
+export function readSource(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {

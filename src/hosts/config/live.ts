@@ -14,7 +14,7 @@ import type { ConfigStore, StoredConfig } from './store.js';
 export type ConfigObjects = Readonly<Record<string, ConfigObject>>;
 
 export type UpdateResult =
-  | { ok: true; oldState: string; newState: string }
+  | { ok: true; oldState: string; newState: string; /** The object as the update left it. */ object: ConfigObject }
   | { ok: false; stateMismatch: true; state: string }
   | { ok: false; stateMismatch: false; properties: string[]; description: string; error?: ConfigError };
 
@@ -104,6 +104,6 @@ export class LiveConfig {
     const state = String(Number(current.state) + 1);
     await this.store.save({ state, objects: overrides });
     this.snapshot = { state, overrides, objects: { ...current.objects, [name]: object } };
-    return { ok: true, oldState: current.state, newState: state };
+    return { ok: true, oldState: current.state, newState: state, object };
   }
 }

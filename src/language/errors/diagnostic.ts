@@ -52,6 +52,25 @@ export function renderDiagnostic(d: Diagnostic): string {
   return out;
 }
 
+/**
+ * A finding as JSON, in the shape of `CompileError.toJSON()`: code, severity, the message
+ * with its position, line, column, offset, part, the caret snippet and the fix.
+ */
+export function diagnosticJson(d: Diagnostic): Record<string, unknown> {
+  const loc = locate(d.source, d.span.start);
+  return {
+    code: d.code,
+    severity: d.severity,
+    message: `${d.message} (${describeLocation(d.source, d.span.start, d.part)})`,
+    line: loc.line,
+    column: loc.column,
+    offset: d.span.start,
+    ...(d.part ? { part: describePart(d.part) } : {}),
+    snippet: renderSnippet(d.source, d.span.start, Math.max(1, d.span.end - d.span.start)),
+    ...(d.fix ? { fix: d.fix } : {}),
+  };
+}
+
 /** Several findings, one after the other. */
 export function renderDiagnostics(list: readonly Diagnostic[]): string {
   return list.map(renderDiagnostic).join('\n\n');

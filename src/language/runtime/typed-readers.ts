@@ -102,6 +102,9 @@ export function asRate(v: Input): Rate | undefined {
  */
 export type ValueType = 'integer' | 'duration' | 'boolean' | 'string' | 'optionalString' | 'list' | 'constantList' | 'rate';
 
+/** Every value type, for hosts that take one by name. */
+export const VALUE_TYPES: readonly ValueType[] = ['integer', 'duration', 'boolean', 'string', 'optionalString', 'list', 'constantList', 'rate'];
+
 /** The JavaScript value of each type. */
 export interface TypedValue {
   integer: number;
