@@ -20,6 +20,7 @@ export {
   EvaluationError,
   renderDiagnostic,
   renderDiagnostics,
+  renderFix,
   type BlockPart,
   type Diagnostic,
   type ErrorCode,

@@ -1,5 +1,5 @@
 /** The management API's client: `get OBJECT` and `update OBJECT --field NAME=BLOCK`. */
-import type { BlockInput } from '../../language/index.js';
+import { renderFix, type BlockInput } from '../../language/index.js';
 import { CORE, STALWART } from '../api/jmap.js';
 import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
 
@@ -98,6 +98,5 @@ interface WarningJson {
 
 /** A warning of a `/set` answer, printed as the `lint` command prints it. */
 function renderWarning(w: WarningJson): string {
-  const fix = w.fix ? `\n${' '.repeat(String(w.line).length)} = fix: ${w.fix.description} \`${w.fix.replacement}\`` : '';
-  return `${w.severity}[${w.code}]: ${w.message}\n${w.snippet}${fix}`;
+  return `${w.severity}[${w.code}]: ${w.message}\n${w.snippet}${w.fix ? `\n${renderFix(w.line, w.fix)}` : ''}`;
 }

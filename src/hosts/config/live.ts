@@ -4,7 +4,7 @@
  * anything is stored (nothing is half-applied), stored durably, and only then put in force,
  * so a running session policy picks them up for the next session.
  */
-import type { BlockInput } from '../../language/index.js';
+import { renderFix, type BlockInput } from '../../language/index.js';
 import { hasOwn } from '../json.js';
 import { ConfigError, ConfigObject } from './object.js';
 import { fieldSchema, objectSchema, SCHEMA, type Schema } from './schema.js';
@@ -97,7 +97,7 @@ export class LiveConfig {
       object = new ConfigObject(name, merged, this.schema);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      const detail = typeof e.cause === 'string' ? e.cause : `${e.cause.message}\n${e.cause.snippet}`;
+      const detail = typeof e.cause === 'string' ? e.cause : `${e.cause.message}\n${e.cause.snippet}${e.cause.hint ? `\n${renderFix(e.cause.line, e.cause.hint)}` : ''}`;
       return { ok: false, stateMismatch: false, properties: [e.field], description: `${e.field}: ${detail}`, error: e };
     }
     const overrides = { ...current.overrides, [name]: merged };

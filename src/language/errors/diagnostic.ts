@@ -44,11 +44,16 @@ export function describeLocation(source: string, offset: number, part?: BlockPar
   return `${part ? describePart(part) + ', ' : ''}line ${loc.line}, column ${loc.column}`;
 }
 
+/** The line under a snippet that shows a fix (`line` is the snippet's line number, for the gutter). */
+export function renderFix(line: number, fix: Pick<Fix, 'description' | 'replacement'>): string {
+  return `${' '.repeat(String(line).length)} = fix: ${fix.description} \`${fix.replacement}\``;
+}
+
 /** The finding as a terminal shows it: the headline, the source line with a caret, the fix. */
 export function renderDiagnostic(d: Diagnostic): string {
   const length = Math.max(1, d.span.end - d.span.start);
   let out = `${d.severity}[${d.code}]: ${d.message} (${describeLocation(d.source, d.span.start, d.part)})\n${renderSnippet(d.source, d.span.start, length)}`;
-  if (d.fix) out += `\n${' '.repeat(String(locate(d.source, d.span.start).line).length)} = fix: ${d.fix.description} \`${d.fix.replacement}\``;
+  if (d.fix) out += `\n${renderFix(locate(d.source, d.span.start).line, d.fix)}`;
   return out;
 }
 

@@ -103,7 +103,8 @@ export function fitted(text: string, precedence: number, ancestors: readonly Nod
   if (parent.kind === 'index' && parent.index === node) return text;
   if (parent.kind === 'binary') {
     const p = BINARY_OPERATORS[parent.op].precedence;
-    if (p < precedence || (p === precedence && parent.left === node)) return text;
+    // `||` and `&&` give the same result grouped either way; other operators only on the left.
+    if (p < precedence || (p === precedence && (parent.left === node || parent.op === '||' || parent.op === '&&'))) return text;
   }
   return `(${text})`;
 }

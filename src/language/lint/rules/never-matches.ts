@@ -4,6 +4,7 @@
  * matched or compared with text that has capitals (without the `i` flag).
  */
 import type { Node } from '../../syntax/ast.js';
+import { quote } from '../../syntax/printer.js';
 import type { LintRule } from '../rule.js';
 import { flagsOf, scan, type Piece } from '../regex-scan.js';
 import { fix, isString, patternSpan, walk } from '../walk.js';
@@ -62,12 +63,7 @@ export const neverMatches: LintRule = {
         }
         if (!isLowercase(subject) || !isString(text) || text.value === text.value.toLowerCase()) return;
         const verb = node.kind === 'binary' ? (node.op === '==' ? 'never equal' : 'always different') : 'never found';
-        ctx.report(
-          part,
-          text.span,
-          `'${text.value}' has capitals and the value is lowercase: it is ${verb}`,
-          fix(text.span, `${part.source[text.span.start]}${text.value.toLowerCase()}${part.source[text.span.start]}`),
-        );
+        ctx.report(part, text.span, `'${text.value}' has capitals and the value is lowercase: it is ${verb}`, fix(text.span, quote(text.value.toLowerCase())));
       });
     }
   },
