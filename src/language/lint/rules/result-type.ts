@@ -99,7 +99,11 @@ function problem(type: ValueType, node: Node, text: string, ctx: LintContext): P
           fix: at(Array.isArray(value) ? `[${names.join(', ')}]` : names[0]!),
         };
       }
-      return { message: `${describe(value)} is not a list of ${ctx.constants.size > 0 ? [...ctx.constants].join(', ') : 'constants'}: the field falls back to its default` };
+      const none = typeof value === 'string' && WORDS[value.trim().toLowerCase()] === 'false';
+      return {
+        message: `${describe(value)} is not a list of ${ctx.constants.size > 0 ? [...ctx.constants].join(', ') : 'constants'}: the field falls back to its default${none ? ' (`false` is the empty list)' : ''}`,
+        ...(none ? { fix: at('false') } : {}),
+      };
     }
     case 'rate': {
       if (readable) return undefined;
