@@ -125,7 +125,7 @@ function tryCompile(input: string | BlockInput): Program | undefined {
 }
 
 async function valueOf(p: Program, v: Record<string, unknown>): Promise<unknown> {
-  return toJsonValue(await p.evaluateAsync(v, { system: { hostname: 'mx.example.org' }, globals: { SPAM: 1 } }));
+  return toJsonValue(await p.evaluateValueAsync(v, { system: { hostname: 'mx.example.org' }, globals: { SPAM: 1 } }));
 }
 
 /** The block with one diagnostic's fix applied in its part. */

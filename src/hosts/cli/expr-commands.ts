@@ -120,12 +120,24 @@ export function formatExplanation(x: Explanation): string {
   return out.join('\n');
 }
 
-export function readSource(file: string): string {
+function readSource(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (e) {
     throw new CommandError(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
   }
+}
+
+/** The expression or block given as EXPR, `--block JSON` or `--file FILE` (a block when the file holds JSON). */
+export function sourceOf(values: CommandArgs['values'], positionals: readonly string[]): { expr?: string; block?: unknown } {
+  if (positionals.length === 1) return { expr: positionals[0]! };
+  if (typeof values.block === 'string') return { block: json(values.block, '--block') };
+  if (typeof values.file === 'string') {
+    const text = readSource(values.file);
+    const trimmed = text.trim();
+    return trimmed.startsWith('{') ? { block: json(trimmed, values.file) } : { expr: text.replace(/\r?\n$/, '') };
+  }
+  return {};
 }
 
 /** `eval`, `check` and `explain`. */
@@ -139,14 +151,7 @@ export async function evalCommand(mode: 'eval' | 'check' | 'explain', args: Comm
   const c: Case = { variables: values.variables, constants: values.constants };
   const sources = [positionals.length > 0, values.block !== undefined, values.file !== undefined].filter(Boolean).length;
   if (sources !== 1) throw new UsageError('give exactly one of EXPR, --block JSON or --file FILE', mode);
-  if (positionals.length === 1) c.expr = positionals[0];
-  if (typeof values.block === 'string') c.block = json(values.block, '--block');
-  if (typeof values.file === 'string') {
-    const text = readSource(values.file);
-    const trimmed = text.trim();
-    if (trimmed.startsWith('{')) c.block = json(trimmed, values.file);
-    else c.expr = text.replace(/\r?\n$/, '');
-  }
+  Object.assign(c, sourceOf(values, positionals));
   if (typeof values.vars === 'string') c.vars = json(values.vars, '--vars');
   if (typeof values.env === 'string') c.env = json(values.env, '--env');
   const program = compileCase(c, optimize);

@@ -20,7 +20,7 @@ import {
 import { lintField, lintFieldOf } from '../config/lint.js';
 import { fieldSchema, objectSchema, SCHEMA, type Schema } from '../config/schema.js';
 import { isObject } from '../json.js';
-import { errorJson, groupOption, json, readSource } from './expr-commands.js';
+import { errorJson, groupOption, json, sourceOf } from './expr-commands.js';
 import { UsageError, type CommandArgs, type Io } from './io.js';
 import { loadServerConfig } from './server-config.js';
 
@@ -158,15 +158,7 @@ export async function lintCommand({ values, positionals, io }: CommandArgs, sche
   if (typeof values.config === 'string') {
     found = configFindings(values.config, schema);
   } else {
-    const c: LintCase = { variables: values.variables, constants: values.constants, field: values.field, type: values.type };
-    if (positionals.length === 1) c.expr = positionals[0];
-    if (typeof values.block === 'string') c.block = json(values.block, '--block');
-    if (typeof values.file === 'string') {
-      const text = readSource(values.file);
-      const trimmed = text.trim();
-      if (trimmed.startsWith('{')) c.block = json(trimmed, values.file);
-      else c.expr = text.replace(/\r?\n$/, '');
-    }
+    const c: LintCase = { variables: values.variables, constants: values.constants, field: values.field, type: values.type, ...sourceOf(values, positionals) };
     found = lintCase(c, schema, 'lint').map((diagnostic) => ({ diagnostic }));
   }
   const diagnostics = found.map((f) => f.diagnostic);
