@@ -5,7 +5,9 @@
  *  2. on random programs, linting never throws, never changes what a program evaluates to,
  *     reports spans inside their part, and every fix it offers compiles in the same context;
  *  3. on random faulty sources, a hint's span lies in the source and applying it removes
- *     the error it was given for.
+ *     the error it was given for;
+ *  4. the number sets the reachability rule reasons with agree, point by point, with the
+ *     comparisons they stand for.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,6 +26,7 @@ import {
   type LintField,
   type Program,
 } from '../../src/language/index.js';
+import { comparison, complement, has, intersection, isEmpty, isSubset, union, type NumberSet } from '../../src/language/lint/intervals.js';
 import { HAS_SHARED_CORPUS, sameJson, SHARED } from '../support/helpers.js';
 
 interface DefaultField {
@@ -211,5 +214,40 @@ describe('lint properties', () => {
       { numRuns: 1500 },
     );
     expect(hinted).toBeGreaterThan(150);
+  });
+
+  it('reasons about comparisons with number sets that agree with the comparisons, point by point', () => {
+    type Tree = { op: '==' | '!=' | '<' | '<=' | '>' | '>='; c: number } | { not: Tree } | { and: [Tree, Tree] } | { or: [Tree, Tree] };
+    const tree = fc.letrec<{ t: Tree }>((tie) => ({
+      t: fc.oneof(
+        { depthSize: 'small' },
+        fc.record({ op: fc.constantFrom('==', '!=', '<', '<=', '>', '>=' as const), c: fc.integer({ min: -3, max: 3 }) }),
+        tie('t').map((t) => ({ not: t })),
+        fc.tuple(tie('t'), tie('t')).map((p) => ({ and: p })),
+        fc.tuple(tie('t'), tie('t')).map((p) => ({ or: p })),
+      ),
+    })).t;
+    const truth = (t: Tree, x: number): boolean => {
+      if ('not' in t) return !truth(t.not, x);
+      if ('and' in t) return truth(t.and[0], x) && truth(t.and[1], x);
+      if ('or' in t) return truth(t.or[0], x) || truth(t.or[1], x);
+      // A NaN compares false with everything, so only != holds.
+      if (Number.isNaN(x)) return t.op === '!=';
+      return { '==': x === t.c, '!=': x !== t.c, '<': x < t.c, '<=': x <= t.c, '>': x > t.c, '>=': x >= t.c }[t.op];
+    };
+    const set = (t: Tree): NumberSet =>
+      'not' in t ? complement(set(t.not)) : 'and' in t ? intersection(set(t.and[0]), set(t.and[1])) : 'or' in t ? union(set(t.or[0]), set(t.or[1])) : comparison(t.op, t.c);
+    // Every constant, the points between and beyond them, the infinities and NaN: the sets are decided by these.
+    const POINTS = [-Infinity, -4, -3.5, -3, -2.5, -2, -1.5, -1, -0.5, 0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, Infinity, NaN];
+    fc.assert(
+      fc.property(tree, tree, (a, b) => {
+        const sa = set(a);
+        const sb = set(b);
+        for (const x of POINTS) expect(has(sa, x), `${JSON.stringify(a)} at ${x}`).toBe(truth(a, x));
+        expect(isEmpty(sa)).toBe(POINTS.every((x) => !truth(a, x)));
+        expect(isSubset(sa, sb)).toBe(POINTS.every((x) => !truth(a, x) || truth(b, x)));
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -75,19 +75,60 @@ export function complement(s: NumberSet): NumberSet {
   return normalize(out, !s.nan);
 }
 
-export function union(a: NumberSet, b: NumberSet): NumberSet {
-  return normalize([...a.parts, ...b.parts], a.nan || b.nan);
+/** The union of any number of sets (one sort). */
+export function union(...sets: NumberSet[]): NumberSet {
+  return normalize(sets.flatMap((x) => x.parts), sets.some((x) => x.nan));
 }
 
+const below = (a: Interval, b: Interval): boolean => a.hi < b.hi || (a.hi === b.hi && !a.hiIn && b.hiIn);
+
+/** The intersection of two sets (one pass over both). */
 export function intersection(a: NumberSet, b: NumberSet): NumberSet {
-  return complement(union(complement(a), complement(b)));
+  const out: Interval[] = [];
+  let i = 0;
+  let j = 0;
+  while (i < a.parts.length && j < b.parts.length) {
+    const x = a.parts[i]!;
+    const y = b.parts[j]!;
+    const lo = x.lo > y.lo ? x : y.lo > x.lo ? y : x.loIn ? y : x;
+    const hi = below(x, y) ? x : y;
+    out.push({ lo: lo.lo, loIn: lo.loIn, hi: hi.hi, hiIn: hi.hiIn });
+    if (below(x, y)) i++;
+    else j++;
+  }
+  return normalize(out, a.nan && b.nan);
+}
+
+/** Whether a number (NaN included) is in a set. */
+export function has(s: NumberSet, x: number): boolean {
+  if (Number.isNaN(x)) return s.nan;
+  return s.parts.some((p) => (p.lo < x || (p.lo === x && p.loIn)) && (x < p.hi || (x === p.hi && p.hiIn)));
 }
 
 export function isEmpty(s: NumberSet): boolean {
   return s.parts.length === 0 && !s.nan;
 }
 
-/** Whether every number of `a` is in `b`. */
+/** Whether every number of `a` is in `b` (each interval of `a` within one of `b`, found by bisection). */
 export function isSubset(a: NumberSet, b: NumberSet): boolean {
-  return isEmpty(intersection(a, complement(b)));
+  if (a.nan && !b.nan) return false;
+  for (const x of a.parts) {
+    let lo = 0;
+    let hi = b.parts.length - 1;
+    // The last interval of b that starts at or before x.
+    let k = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const y = b.parts[mid]!;
+      if (y.lo < x.lo || (y.lo === x.lo && (y.loIn || !x.loIn))) {
+        k = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    const y = k < 0 ? undefined : b.parts[k];
+    if (y === undefined || y.hi < x.hi || (y.hi === x.hi && x.hiIn && !y.hiIn)) return false;
+  }
+  return true;
 }

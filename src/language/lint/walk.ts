@@ -27,16 +27,41 @@ export function childrenOf(node: Node): Node[] {
   }
 }
 
-/** Visits every node with its ancestors (nearest last), without recursion (trees may be deep). */
+const LEAVE = Symbol('leave');
+
+/**
+ * Visits every node in source order with its ancestors (nearest last), without recursion
+ * (trees may be 2000 levels deep) and in time linear in the tree: `ancestors` is one array
+ * that the walk keeps up to date, valid only during the call.
+ */
 export function walk(root: Node, visit: (node: Node, ancestors: readonly Node[]) => void): void {
-  const stack: Array<[Node, Node[]]> = [[root, []]];
+  const ancestors: Node[] = [];
+  const stack: Array<Node | typeof LEAVE> = [root];
   while (stack.length > 0) {
-    const [node, ancestors] = stack.pop()!;
-    visit(node, ancestors);
-    const children = childrenOf(node);
-    const path = [...ancestors, node];
-    for (let i = children.length - 1; i >= 0; i--) stack.push([children[i]!, path]);
+    const item = stack.pop()!;
+    if (item === LEAVE) {
+      ancestors.pop();
+      continue;
+    }
+    visit(item, ancestors);
+    const children = childrenOf(item);
+    if (children.length === 0) continue;
+    ancestors.push(item);
+    stack.push(LEAVE);
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
   }
+}
+
+/** For every node of a tree, whether some node below it (or it) satisfies `test`; computed in one pass. */
+export function somewhereBelow(root: Node, test: (node: Node) => boolean): (node: Node) => boolean {
+  const found = new Set<Node>();
+  const order: Node[] = [];
+  walk(root, (n) => order.push(n));
+  for (let i = order.length - 1; i >= 0; i--) {
+    const n = order[i]!;
+    if (test(n) || childrenOf(n).some((c) => found.has(c))) found.add(n);
+  }
+  return (node) => found.has(node);
 }
 
 /** The source text of a node. */
@@ -56,8 +81,7 @@ export function constantValue(node: Node, functions: ReadonlyMap<string, Functio
 export function isSteady(node: Node, functions: ReadonlyMap<string, FunctionSpec>): boolean {
   let steady = true;
   walk(node, (n) => {
-    if (n.kind === 'capture' || n.kind === 'metric') steady = false;
-    else if (n.kind === 'call' && functions.get(n.name)?.pure !== true) steady = false;
+    if (n.kind === 'capture' || n.kind === 'metric' || (n.kind === 'call' && functions.get(n.name)?.pure !== true)) steady = false;
   });
   return steady;
 }

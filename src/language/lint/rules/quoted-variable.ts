@@ -5,7 +5,7 @@
  * comparison whose other values are literals too (so it could only ever give one result).
  */
 import type { LintRule } from '../rule.js';
-import { fix, isString, walk } from '../walk.js';
+import { fix, isString, somewhereBelow, walk } from '../walk.js';
 import type { Node } from '../../syntax/ast.js';
 
 /** Arguments that name something (a store, a query, a record type, an algorithm, a part), not values. */
@@ -37,20 +37,15 @@ const LOOKUP_KEYS: Readonly<Record<string, readonly number[]>> = {
 
 const COMPARISONS = new Set(['==', '!=', '<', '<=', '>', '>=']);
 
-/** Whether a subtree reads anything (a variable, a global, a capture, a host value). */
-function readsSomething(node: Node): boolean {
-  let reads = false;
-  walk(node, (n) => {
-    if (n.kind === 'variable' || n.kind === 'global' || n.kind === 'capture' || n.kind === 'system' || n.kind === 'metric' || (n.kind === 'call' && LOOKUP_KEYS[n.name])) reads = true;
-  });
-  return reads;
-}
+/** A node that reads something (a variable, a global, a capture, a host value, a lookup). */
+const reads = (n: Node): boolean => n.kind === 'variable' || n.kind === 'global' || n.kind === 'capture' || n.kind === 'system' || n.kind === 'metric' || (n.kind === 'call' && LOOKUP_KEYS[n.name] !== undefined);
 
 export const quotedVariable: LintRule = {
   code: 'quoted-variable',
   summary: "a quoted variable name ('sender_domain') where the variable's value is meant",
   run(ctx) {
     for (const part of ctx.parts) {
+      const readsSomething = somewhereBelow(part.tree, reads);
       const flag = (node: Node): void => {
         if (!isString(node) || !ctx.variables.has(node.value)) return;
         ctx.report(part, node.span, `'${node.value}' is the text of a variable's name, not its value: a quoted name is a string`, fix(node.span, node.value, 'write the variable'));

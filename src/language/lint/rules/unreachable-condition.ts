@@ -27,10 +27,12 @@ function constraint(node: Node): { key: string; set: NumberSet } | undefined {
   }
   if (node.kind !== 'binary') return undefined;
   if (node.op === '&&' || node.op === '||') {
-    const a = constraint(node.left);
-    const b = constraint(node.right);
-    if (!a || !b || a.key !== b.key) return undefined;
-    return { key: a.key, set: node.op === '&&' ? intersection(a.set, b.set) : union(a.set, b.set) };
+    // The whole chain at once: one union (or a run of intersections), not one per operator.
+    const parts = flatten(node, node.op).map(constraint);
+    const key = parts[0]?.key;
+    if (key === undefined || parts.some((p) => p === undefined || p.key !== key)) return undefined;
+    const sets = parts.map((p) => p!.set);
+    return { key, set: node.op === '||' ? union(...sets) : sets.reduce(intersection) };
   }
   if (!(node.op in MIRROR)) return undefined;
   const op = node.op as Comparison;
@@ -49,6 +51,8 @@ interface Condition {
   part: LintPart;
   number: number;
   tree: Node;
+  /** The structural key of the whole condition. */
+  key: string;
   steady: boolean;
   always: boolean | undefined;
   conjuncts: Node[];
@@ -65,6 +69,7 @@ function examine(ctx: LintContext, part: LintPart, number: number): Condition {
     part,
     number,
     tree,
+    key: keyOf(tree),
     steady: isSteady(tree, ctx.functions),
     always: value === undefined ? undefined : truthy(value),
     conjuncts: flatten(tree, '&&'),
@@ -73,16 +78,27 @@ function examine(ctx: LintContext, part: LintPart, number: number): Condition {
   };
 }
 
+/**
+ * Blocks with more conditions than this have their ranges left unchecked (each check is
+ * linear in what the earlier conditions cover); repeated and implied conditions are found
+ * at any size.
+ */
+const MAX_RANGE_CONDITIONS = 256;
+
 export const unreachableCondition: LintRule = {
   code: 'unreachable-condition',
   summary: 'a condition that is never chosen: repeated, implied by an earlier one, never true, or after one that is always true',
   run(ctx) {
     const conditions = ctx.conditions.map((part, i) => examine(ctx, part, i + 1));
     const elsePart = ctx.parts.find((p) => p.part?.kind === 'else');
-    for (let j = 0; j < conditions.length; j++) {
-      const c = conditions[j]!;
+    const checkRanges = conditions.length <= MAX_RANGE_CONDITIONS;
+    /** The first steady condition each alternative (a disjunct) was seen in. */
+    const firstWith = new Map<string, Condition>();
+    /** By compared value: what the earlier conditions that only compare it with numbers cover. */
+    const ranges = new Map<string, { covered: NumberSet; from: Condition[] }>();
+    let alwaysTrue: Condition | undefined;
+    for (const c of conditions) {
       const report = (message: string): void => ctx.report(c.part, c.tree.span, message);
-      const alwaysTrue = conditions.slice(0, j).find((e) => e.always === true);
       if (alwaysTrue) {
         report(`condition ${c.number} is never reached: condition ${alwaysTrue.number} is always true`);
         continue;
@@ -91,41 +107,56 @@ export const unreachableCondition: LintRule = {
         report(`condition ${c.number} is never true, so its \`then\` is never chosen`);
         continue;
       }
-      if (!c.steady) continue;
-      const keys = c.conjuncts.map(keyOf);
-      const implied = conditions.slice(0, j).find((e) => e.steady && keys.some((k) => e.disjunctKeys.has(k)));
-      if (implied) {
-        report(
-          keyOf(implied.tree) === keyOf(c.tree)
-            ? `condition ${c.number} is the same as ${shown(implied)}, which is chosen first`
-            : `condition ${c.number} is never chosen: ${shown(implied)} is true whenever it is`,
-        );
-        continue;
-      }
-      // Ranges: the values this condition accepts, against those earlier comparisons of the same value took.
-      const byKey = new Map<string, NumberSet>();
-      for (const k of c.conjuncts) {
-        const kc = constraint(k);
-        if (kc) byKey.set(kc.key, intersection(byKey.get(kc.key) ?? complement(NONE), kc.set));
-      }
-      for (const [key, accepts] of byKey) {
-        if (isEmpty(accepts)) {
-          report(`condition ${c.number} is never true: its comparisons contradict each other`);
-          break;
-        }
-        const earlier = conditions.slice(0, j).filter((e) => e.steady && e.constraint?.key === key && !isEmpty(intersection(e.constraint.set, accepts)));
-        const covered = earlier.reduce((u, e) => union(u, e.constraint!.set), NONE);
-        if (earlier.length > 0 && isSubset(accepts, covered)) {
+      if (c.steady) {
+        const same = firstWith.get(c.key);
+        const implied = same ?? c.conjuncts.map((k) => firstWith.get(keyOf(k))).find((e) => e !== undefined);
+        if (implied) {
           report(
-            earlier.length === 1
-              ? `condition ${c.number} is never chosen: ${shown(earlier[0]!)} is true whenever it is`
-              : `condition ${c.number} is never chosen: conditions ${earlier.map((e) => e.number).join(', ')} are true for every value it accepts`,
+            implied.key === c.key
+              ? `condition ${c.number} is the same as ${shown(implied)}, which is chosen first`
+              : `condition ${c.number} is never chosen: ${shown(implied)} is true whenever it is`,
           );
-          break;
+          // What it would cover, the earlier one covers: it is not recorded.
+          continue;
+        }
+        if (checkRanges && checkRange(c, ranges, report)) continue;
+        for (const k of c.disjunctKeys) if (!firstWith.has(k)) firstWith.set(k, c);
+        if (!firstWith.has(c.key)) firstWith.set(c.key, c);
+        if (checkRanges && c.constraint) {
+          const entry = ranges.get(c.constraint.key) ?? { covered: NONE, from: [] };
+          entry.covered = union(entry.covered, c.constraint.set);
+          entry.from.push(c);
+          ranges.set(c.constraint.key, entry);
         }
       }
+      if (c.always === true) alwaysTrue = c;
     }
-    const alwaysTrue = conditions.find((e) => e.always === true);
     if (alwaysTrue && elsePart) ctx.report(elsePart, elsePart.tree.span, `the \`else\` is never reached: condition ${alwaysTrue.number} is always true`);
   },
 };
+
+/** The values this condition accepts, against those earlier comparisons of the same value took; true when it reported. */
+function checkRange(c: Condition, ranges: ReadonlyMap<string, { covered: NumberSet; from: Condition[] }>, report: (message: string) => void): boolean {
+  const byKey = new Map<string, NumberSet>();
+  for (const k of c.conjuncts) {
+    const kc = constraint(k);
+    if (kc) byKey.set(kc.key, intersection(byKey.get(kc.key) ?? complement(NONE), kc.set));
+  }
+  for (const [key, accepts] of byKey) {
+    if (isEmpty(accepts)) {
+      report(`condition ${c.number} is never true: its comparisons contradict each other`);
+      return true;
+    }
+    const earlier = ranges.get(key);
+    if (earlier && isSubset(accepts, earlier.covered)) {
+      const which = earlier.from.filter((e) => !isEmpty(intersection(e.constraint!.set, accepts)));
+      report(
+        which.length === 1
+          ? `condition ${c.number} is never chosen: ${shown(which[0]!)} is true whenever it is`
+          : `condition ${c.number} is never chosen: conditions ${which.map((e) => e.number).join(', ')} are true for every value it accepts`,
+      );
+      return true;
+    }
+  }
+  return false;
+}
