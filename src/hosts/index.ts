@@ -7,6 +7,7 @@ export { SCHEMA, fieldSchema, objectSchema, type FieldSchema, type FieldType, ty
 export { compileField, ConfigError, ConfigObject, type ErrorHook, type FieldError, type FieldValue } from './config/object.js';
 export { buildObjects, LiveConfig, type ConfigObjects, type UpdateResult } from './config/live.js';
 export { FileStore, MemoryStore, type ConfigStore, type StoredConfig } from './config/store.js';
+export { lintField, lintFieldOf, lintPatch } from './config/lint.js';
 export { MemoryLookups, type MemoryLookupsInit } from './lookups/memory.js';
 export {
   DEFAULT_AUTH_LIMITS,

@@ -445,7 +445,11 @@ describe('fix-it hints', () => {
     expect(e.render()).toContain('(then of condition 1, line 1, column 1)');
   });
 
-  it('leaves a subtraction of two known names alone', () => {
+  it('leaves a subtraction of two known names alone, and one unknown name to its own error', () => {
     expect(compile('queue_age-expires_in', ROUTE).evaluate({ queue_age: 10, expires_in: 4 })).toBe(6);
+    const e = errorOf('retry_num-retries', ROUTE)!;
+    expect([e.code, e.detail]).toEqual(['unknown-variable', 'unknown name `retries` (a bare word is read as a variable or constant name)']);
+    const domain = errorOf("sender-domain == 'example.org'", { variables: 'MtaMailFromVariable' })!;
+    expect(domain.hint?.replacement).toBe('sender_domain');
   });
 });

@@ -119,16 +119,21 @@ export function hyphenatedWord(node: BinaryNode, source: string): { text: string
   return { text: source.slice(node.span.start, node.span.end), names };
 }
 
-/** The error for a hyphenated word whose names do not all resolve. */
+/**
+ * The error for a hyphenated word: when its `_` spelling is a variable here, or none of its
+ * names is known (`in-memory`). A subtraction with one unknown name (`retry_num-x`) is left
+ * to the usual error for that name.
+ */
 export function hyphenated(word: { text: string; names: IdentifierNode[] }, span: Span, scope: Scope): Explained | undefined {
-  if (word.names.every((n) => resolvesIn(n.name, scope))) return undefined;
   const underscored = word.text.replace(/-/g, '_');
+  const known = word.names.filter((n) => resolvesIn(n.name, scope)).length;
+  if (known === word.names.length || (known > 0 && !scope.variables.has(underscored))) return undefined;
   const read = `\`${word.text}\` is read as \`${word.names.map((n) => n.name).join(' - ')}\`, a subtraction: a name cannot contain \`-\``;
   if (scope.variables.has(underscored)) {
     return { message: `${read} (names are written with \`_\` since ${UNDERSCORE_NAMES_SINCE})`, hint: fix(span, underscored) };
   }
-  const known = ALL_VARIABLE_SET.has(underscored) ? `; \`${underscored}\` is a variable of other contexts` : '';
-  return { message: `${read}; quote it to mean the text${known}`, hint: fix(span, quote(word.text)) };
+  const elsewhere = ALL_VARIABLE_SET.has(underscored) ? `; \`${underscored}\` is a variable of other contexts` : '';
+  return { message: `${read}; quote it to mean the text${elsewhere}`, hint: fix(span, quote(word.text)) };
 }
 
 /** Why a function name is unknown: an old form or a name from another language (`because`), else a near name. */

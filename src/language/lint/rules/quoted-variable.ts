@@ -1,8 +1,9 @@
 /**
  * `starts_with('sender_domain', 'x')`, `key_exists('list', 'sender_domain')`: a quoted
  * variable name is the text of the name, not the variable's value. Reported where the
- * string stands as a value and the mistake is evident: a lookup's key, or a call or
- * comparison whose other values are literals too (so it could only ever give one result).
+ * string stands as a value and the mistake is evident: a call or comparison whose other
+ * values are literals too (so it could only ever give one result), or a lookup's key that
+ * spells a variable with `_` or `.` (a plain word such as `'mx'` may be a key of its own).
  */
 import type { LintRule } from '../rule.js';
 import { fix, isString, somewhereBelow, walk } from '../walk.js';
@@ -46,8 +47,10 @@ export const quotedVariable: LintRule = {
   run(ctx) {
     for (const part of ctx.parts) {
       const readsSomething = somewhereBelow(part.tree, reads);
-      const flag = (node: Node): void => {
+      const flag = (node: Node, key = false): void => {
         if (!isString(node) || !ctx.variables.has(node.value)) return;
+        // A plain word (`mx`, `priority`) may well be a key of its own; `sender_domain` hardly.
+        if (key && !/[_.]/.test(node.value)) return;
         ctx.report(part, node.span, `'${node.value}' is the text of a variable's name, not its value: a quoted name is a string`, fix(node.span, node.value, 'write the variable'));
       };
       walk(part.tree, (node) => {
@@ -55,9 +58,11 @@ export const quotedVariable: LintRule = {
           const names = NAME_ARGUMENTS[node.name] ?? [];
           const keys = LOOKUP_KEYS[node.name] ?? [];
           const values = node.args.filter((_, i) => !names.includes(i));
-          const constant = !values.some(readsSomething);
+          // A lookup of a literal key is not constant (the store changes): only its key rule applies.
+          const constant = keys.length === 0 && !values.some(readsSomething);
           node.args.forEach((arg, i) => {
-            if (keys.includes(i) || (constant && !names.includes(i))) flag(arg);
+            if (constant && !names.includes(i)) flag(arg);
+            else if (keys.includes(i)) flag(arg, true);
           });
         } else if (node.kind === 'matches') {
           flag(node.value);

@@ -1,7 +1,8 @@
 /**
- * `matches('@example.com$', sender)`: an unescaped `.` in a pattern that otherwise spells a
- * domain or an address matches any character (`@exampleXcom` too). Reported when a `.`
- * stands between letters or digits like a domain's dot; the fix escapes those dots.
+ * `matches('@example.com$', sender)`, `matches('^10.0.', remote_ip)`: an unescaped `.` in a
+ * pattern that otherwise spells a domain or an address matches any character
+ * (`@exampleXcom`, `1080.5.1.2` too). Reported when a `.` stands between letters or digits
+ * like the dot of a domain or an IP address; the fix escapes those dots.
  */
 import type { LintRule } from '../rule.js';
 import { scan, type Piece } from '../regex-scan.js';
@@ -42,7 +43,7 @@ export const unescapedDot: LintRule = {
         ctx.report(
           part,
           where,
-          `\`.\` matches any character: in '${node.pattern}' it reads as a domain's dot, which is \`\\.\``,
+          `\`.\` matches any character: in '${node.pattern}' it reads as the dot of a domain or an address, which is \`\\.\``,
           fix(span, `${literal[0]}${escaped}${literal[0]}`, 'escape the dots:'),
         );
       });
