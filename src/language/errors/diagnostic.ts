@@ -2,10 +2,10 @@
  * Findings about a source: compile errors and (non-blocking) lint warnings share one shape
  * and one renderer, so every tool shows several findings with the same carets.
  *
- *     warning[swapped-matches]: the pattern is a variable and the subject a literal (line 1, column 9)
- *     1 | matches(rcpt, '^x')
- *       |         ^^^^
- *       = fix: write `matches('^x', rcpt)`
+ *     warning[ip-as-text]: `remote_ip` is compared as text: a prefix of an address is not a network (line 1, column 1)
+ *     1 | starts_with(remote_ip, '10.')
+ *       | ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+ *       = fix: write `is_ip_in_cidr(remote_ip, '10.0.0.0/8')`
  */
 import { locate, renderSnippet, type Span } from './snippet.js';
 
