@@ -1,7 +1,8 @@
 /** The management API's client: `get OBJECT` and `update OBJECT --field NAME=BLOCK`. */
-import { renderFix, type BlockInput } from '../../language/index.js';
+import type { BlockInput } from '../../language/index.js';
 import { CORE, STALWART } from '../api/jmap.js';
 import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
+import { renderFix } from '../../language/index.js';
 
 interface JmapResponse {
   methodResponses?: Array<[string, Record<string, unknown>, string]>;

@@ -43,10 +43,10 @@ const CLIENT_FLAGS: Readonly<Record<string, Flag>> = {
   token: { type: 'string', value: 'TOKEN', description: 'bearer token (default $MTA_EXPR_TOKEN)' },
 };
 
+const lints = () => import('./lint-command.js');
 const expr = () => import('./expr-commands.js');
 const servers = () => import('./server-commands.js');
 const clients = () => import('./client-commands.js');
-const lints = () => import('./lint-command.js');
 
 const SOURCE = { min: 0, max: 1 };
 
