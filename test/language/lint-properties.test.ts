@@ -22,11 +22,11 @@ import {
   toJsonValue,
   VALUE_TYPES,
   type BlockInput,
-  type Diagnostic,
   type LintField,
   type Program,
 } from '../../src/language/index.js';
 import { comparison, complement, has, intersection, isEmpty, isSubset, union, type NumberSet } from '../../src/language/lint/intervals.js';
+import { applyFix } from '../support/fixes.js';
 import { HAS_SHARED_CORPUS, sameJson, SHARED } from '../support/helpers.js';
 
 interface DefaultField {
@@ -131,16 +131,6 @@ async function valueOf(p: Program, v: Record<string, unknown>): Promise<unknown>
   return toJsonValue(await p.evaluateValueAsync(v, { system: { hostname: 'mx.example.org' }, globals: { SPAM: 1 } }));
 }
 
-/** The block with one diagnostic's fix applied in its part. */
-function applied(input: BlockInput, d: Diagnostic): BlockInput {
-  const fixed = d.source.slice(0, d.fix!.span.start) + d.fix!.replacement + d.source.slice(d.fix!.span.end);
-  const match = (input.match as Array<{ if: string; then: string }>).map((c, i) => ({
-    if: d.part?.kind === 'if' && d.part.condition === i + 1 ? fixed : c.if,
-    then: d.part?.kind === 'then' && d.part.condition === i + 1 ? fixed : c.then,
-  }));
-  return { match, else: d.part === undefined || d.part.kind === 'else' ? fixed : input.else };
-}
-
 describe('lint properties', () => {
   it('never throws, never changes evaluation, and offers only fixes that compile', async () => {
     let linted = 0;
@@ -164,7 +154,7 @@ describe('lint properties', () => {
           expect(d.span.end).toBeLessThanOrEqual(d.source.length);
           expect(d.span.end).toBeGreaterThan(d.span.start);
           if (d.fix) {
-            expect(tryCompile(applied(input, d)), `${renderDiagnostic(d)}\nin ${JSON.stringify(input)}`).toBeDefined();
+            expect(tryCompile(applyFix(input, d)), `${renderDiagnostic(d)}\nin ${JSON.stringify(input)}`).toBeDefined();
           }
         }
       }),

@@ -5,7 +5,8 @@
  * quiet. Every fix, applied, compiles in the same context and silences its warning.
  */
 import { describe, expect, it } from 'vitest';
-import { compile, describePart, lint, LINT_RULES, renderDiagnostic, type BlockInput, type Diagnostic, type LintField } from '../../src/language/index.js';
+import { compile, describePart, lint, LINT_RULES, renderDiagnostic, type BlockInput, type LintField } from '../../src/language/index.js';
+import { applyFix } from '../support/fixes.js';
 
 interface Expected {
   code: string;
@@ -396,18 +397,6 @@ function compileFor(input: string | BlockInput, field: LintField) {
     ...(field.variables !== undefined ? { variables: field.variables } : {}),
     ...(field.constants !== undefined ? { constants: field.constants } : {}),
   });
-}
-
-/** The source with one diagnostic's fix applied, in the input's shape. */
-function applyFix(input: string | BlockInput, d: Diagnostic): string | BlockInput {
-  const fixed = d.source.slice(0, d.fix!.span.start) + d.fix!.replacement + d.source.slice(d.fix!.span.end);
-  if (typeof input === 'string') return fixed;
-  const match = (input.match as Array<{ if: string; then: string }>).map((c, i) => ({
-    if: d.part?.kind === 'if' && d.part.condition === i + 1 ? fixed : c.if,
-    then: d.part?.kind === 'then' && d.part.condition === i + 1 ? fixed : c.then,
-  }));
-  // A block of an `else` alone reports no part: the `else` is the only one.
-  return { match, else: d.part === undefined || d.part.kind === 'else' ? fixed : input.else };
 }
 
 describe('lints', () => {
