@@ -14,6 +14,7 @@ export { PostgresStore, sqlCell, SqliteStore, type PostgresSettings, type Sqlite
 export { loadLookupSettings, LOOKUP_KEYS, lookupSettings, openLookups, STORE_TYPES, StoreLookups, type DirectorySource, type LookupSettings, type StoreLookupsOptions, type StoreSettings } from './lookups/stores.js';
 export type { BackendStatus, StatusListener } from './lookups/status.js';
 export { configStoreSettings, PostgresConfigStore, type PostgresStoreSettings } from './config/postgres-store.js';
+export { lintField, lintFieldOf, lintPatch } from './config/lint.js';
 export {
   DEFAULT_AUTH_LIMITS,
   PolicySession,

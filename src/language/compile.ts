@@ -6,6 +6,7 @@
  * for a single expression or every string of an if/then/else block.
  */
 import { newUsage, check, type Usage } from './check/checker.js';
+import { lexicalHint } from './check/hints.js';
 import { resolveScope, type CompileOptions, type Scope } from './check/scope.js';
 import { buildClosures } from './compiler/index.js';
 import type { BlockPart } from './errors/diagnostic.js';
@@ -36,14 +37,24 @@ export function compile(input: string | BlockInput, options: CompileOptions = {}
 
 /** Parses, checks and optimises one string; its errors are attributed to its block part. */
 function checkPart(source: string, part: BlockPart | undefined, scope: Scope, usage: Usage): CompiledPart {
+  let ast;
   let checked;
   try {
-    checked = check(parse(source, scope.limits), source, scope, usage);
+    ast = parse(source, scope.limits);
   } catch (e) {
-    if (part && e instanceof CompileError && e.part === undefined) throw e.inPart(part);
-    throw e;
+    throw e instanceof CompileError ? attribute(lexicalHint(e, scope), part) : e;
+  }
+  try {
+    checked = check(ast, source, scope, usage, part);
+  } catch (e) {
+    throw e instanceof CompileError ? attribute(e, part) : e;
   }
   return { part: part ?? { kind: 'else' }, source, checked, optimized: scope.optimize ? optimize(checked, scope.functions) : checked };
+}
+
+/** An error of a block's string, attributed to its part. */
+function attribute(e: CompileError, part: BlockPart | undefined): CompileError {
+  return part && e.part === undefined ? e.inPart(part) : e;
 }
 
 /** The strings to compile in order (`if`, `then` of each condition, then `else`); a single expression has no part. */

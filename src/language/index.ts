@@ -16,9 +16,11 @@ export type { Vars } from './runtime/state.js';
 export {
   CompileError,
   describePart,
+  diagnosticJson,
   EvaluationError,
   renderDiagnostic,
   renderDiagnostics,
+  renderFix,
   type BlockPart,
   type Diagnostic,
   type ErrorCode,
@@ -38,12 +40,16 @@ export {
   asDuration,
   asInteger,
   asList,
+  asRate,
   asString,
   readAs,
+  VALUE_TYPES,
+  type Rate,
   type TypedValue,
   type ValueType,
 } from './runtime/typed-readers.js';
 export { ALL_CONSTANTS, ALL_VARIABLES, CONSTANT_GROUPS, SYSTEM_NAMES, VARIABLE_GROUPS } from './contexts.js';
 export { BUILTIN_FUNCTIONS, type FunctionSpec } from './functions/index.js';
+export { lint, LINT_RULES, type LintField, type LintOptions, type LintRule } from './lint/index.js';
 export { SPECIAL_FORMS } from './check/special-forms.js';
 export { BINARY_OPERATORS, UNARY_OPERATORS, type BinaryOperator, type UnaryOperator } from './operators.js';

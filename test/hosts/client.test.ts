@@ -74,7 +74,7 @@ describe('get, update and describe', () => {
     const rejected = cli(['update', 'MtaStageAuth', '--field', 'maxFailures/else=local_prot']);
     expect(rejected).toMatchObject({
       code: 1,
-      err: 'error: MtaStageAuth not updated: invalidProperties (maxFailures)\nmaxFailures: unknown name `local_prot`; did you mean `local_port`? (else, line 1, column 1)\n1 | local_prot\n  | ^^^^^^^^^^\n',
+      err: 'error: MtaStageAuth not updated: invalidProperties (maxFailures)\nmaxFailures: unknown name `local_prot`; did you mean `local_port`? (else, line 1, column 1)\n1 | local_prot\n  | ^^^^^^^^^^\n  = fix: write `local_port`\n',
     });
     expect(cli(['update', 'MtaStageAuth', '--field', 'maxFailures/match/4/then=1']).err).toMatch(/^error: MtaStageAuth not updated: invalidPatch\n/);
   });

@@ -47,7 +47,8 @@ const LANGUAGE_RANKS: Record<string, number> = {
   compiler: 5,
   program: 6,
   compile: 7,
-  index: 8,
+  lint: 8,
+  index: 9,
 };
 const HOST_RANKS: Record<string, number> = { json: 0, lookups: 1, config: 1, smtp: 2, api: 2, web: 3, haraka: 3, postfix: 3, cli: 4, index: 5 };
 

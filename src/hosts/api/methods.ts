@@ -3,10 +3,12 @@
  * `x:<Object>/get` (RFC 8620 §5.1), `x:<Object>/set` (§5.3, with patch paths),
  * `x:<Object>/changes` (§5.2, from the state history) and `x:<Object>/history` (the accepted
  * changes: who changed what, when, from which block to which). A rejected update is a
- * SetError in `notUpdated`; nothing of it is applied. Maps keyed by client ids have no
- * prototype, so every id is reported, `__proto__` included.
+ * SetError in `notUpdated`; nothing of it is applied. An update that lints with warnings is
+ * applied all the same, and the answer carries them in `warnings` (by id, then by field).
+ * Maps keyed by client ids have no prototype, so every id is reported, `__proto__` included.
  */
-import type { BlockInput } from '../../language/index.js';
+import { diagnosticJson, type BlockInput } from '../../language/index.js';
+import { lintPatch } from '../config/lint.js';
 import type { ConfigTransaction, ConfigView } from '../config/live.js';
 import { hasOwn, isObject } from '../json.js';
 import { groupPatch, patchBlock, PatchError } from './patch.js';
@@ -139,6 +141,7 @@ export async function set(objectName: string, args: Record<string, unknown>, ctx
     }
     const updated = idMap<null>();
     const notUpdated = idMap<MethodError & { properties?: string[] }>();
+    const warnings = idMap<Record<string, Array<Record<string, unknown>>>>();
     for (const [id, patch] of Object.entries((update ?? {}) as Record<string, unknown>)) {
       if (resolveId(id, ctx) !== SINGLETON) {
         notUpdated[id] = { type: 'notFound', description: `${objectName} has only the id "${SINGLETON}"` };
@@ -157,8 +160,11 @@ export async function set(objectName: string, args: Record<string, unknown>, ctx
         continue;
       }
       const result = tx.update(objectName, fields);
-      if (result.ok) updated[id] = null;
-      else if (!result.stateMismatch) notUpdated[id] = { type: 'invalidProperties', properties: result.properties, description: result.description };
+      if (result.ok) {
+        updated[id] = null;
+        const found = lintPatch(tx.object(objectName), fields);
+        if (Object.keys(found).length > 0) warnings[id] = Object.fromEntries(Object.entries(found).map(([field, list]) => [field, list.map(diagnosticJson)]));
+      } else if (!result.stateMismatch) notUpdated[id] = { type: 'invalidProperties', properties: result.properties, description: result.description };
     }
     return {
       accountId: ACCOUNT_ID,
@@ -170,6 +176,7 @@ export async function set(objectName: string, args: Record<string, unknown>, ctx
       notCreated: orNull(notCreated),
       notUpdated: orNull(notUpdated),
       notDestroyed: orNull(notDestroyed),
+      ...(Object.keys(warnings).length > 0 ? { warnings } : {}),
     };
   });
 }

@@ -29,7 +29,7 @@ interface Case {
   globals?: unknown;
 }
 
-function json(text: string, what: string): unknown {
+export function json(text: string, what: string): unknown {
   try {
     return parseJson(text, what);
   } catch (e) {
@@ -37,7 +37,7 @@ function json(text: string, what: string): unknown {
   }
 }
 
-function groupOption(v: unknown, what: string): string | string[] | undefined {
+export function groupOption(v: unknown, what: string): string | string[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
   if (typeof v !== 'string') throw new UsageError(`${what} must be a group name or a list of names`);
@@ -79,7 +79,7 @@ async function evaluateCase(program: Program, c: Case): Promise<unknown> {
   return toJsonValue(await program.evaluateValueAsync((c.vars ?? {}) as Record<string, unknown>, environment(c.env, c.globals)));
 }
 
-function errorJson(e: unknown): Record<string, unknown> {
+export function errorJson(e: unknown): Record<string, unknown> {
   if (e instanceof CompileError) return e.toJSON();
   if (e instanceof EvaluationError) return { code: 'evaluation', message: e.message, function: e.functionName };
   if (e instanceof UsageError) return { code: 'invalid-input', message: e.message };
@@ -119,6 +119,18 @@ export function formatExplanation(x: Explanation): string {
   return out.join('\n');
 }
 
+/** The expression or block given as EXPR, `--block JSON` or `--file FILE` (a block when the file holds JSON). */
+export function sourceOf(values: CommandArgs['values'], positionals: readonly string[]): { expr?: string; block?: unknown } {
+  if (positionals.length === 1) return { expr: positionals[0]! };
+  if (typeof values.block === 'string') return { block: json(values.block, '--block') };
+  if (typeof values.file === 'string') {
+    const text = readText(values.file);
+    const trimmed = text.trim();
+    return trimmed.startsWith('{') ? { block: json(trimmed, values.file) } : { expr: text.replace(/\r?\n$/, '') };
+  }
+  return {};
+}
+
 /** `eval`, `check` and `explain`. */
 export async function evalCommand(mode: 'eval' | 'check' | 'explain', args: CommandArgs): Promise<number> {
   const { values, positionals, io } = args;
@@ -130,14 +142,7 @@ export async function evalCommand(mode: 'eval' | 'check' | 'explain', args: Comm
   const c: Case = { variables: values.variables, constants: values.constants };
   const sources = [positionals.length > 0, values.block !== undefined, values.file !== undefined].filter(Boolean).length;
   if (sources !== 1) throw new UsageError('give exactly one of EXPR, --block JSON or --file FILE', mode);
-  if (positionals.length === 1) c.expr = positionals[0];
-  if (typeof values.block === 'string') c.block = json(values.block, '--block');
-  if (typeof values.file === 'string') {
-    const text = readText(values.file);
-    const trimmed = text.trim();
-    if (trimmed.startsWith('{')) c.block = json(trimmed, values.file);
-    else c.expr = text.replace(/\r?\n$/, '');
-  }
+  Object.assign(c, sourceOf(values, positionals));
   if (typeof values.vars === 'string') c.vars = json(values.vars, '--vars');
   if (typeof values.env === 'string') c.env = json(values.env, '--env');
   const program = compileCase(c, optimize);

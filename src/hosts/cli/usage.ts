@@ -53,6 +53,7 @@ const LIMIT_FLAGS: Readonly<Record<string, Flag>> = {
   'max-objects-in-set': { type: 'string', value: 'N', description: 'creates, updates and destroys in one /set (default 500)' },
 };
 
+const lints = () => import('./lint-command.js');
 const expr = () => import('./expr-commands.js');
 const servers = () => import('./server-commands.js');
 const objects = () => import('./client/objects.js');
@@ -86,6 +87,25 @@ export const COMMANDS: readonly Command[] = [
     positionals: SOURCE,
     flags: { ...EXPRESSION_FLAGS, json: { type: 'boolean', description: 'print the explanation as JSON' } },
     run: async (a) => (await expr()).evalCommand('explain', a),
+  },
+  {
+    name: 'lint',
+    operands: 'EXPR | --block JSON | --file FILE | --config FILE | --jsonl',
+    summary: 'warnings about expressions that compile but misbehave, with fixes; never blocks',
+    positionals: SOURCE,
+    flags: {
+      variables: EXPRESSION_FLAGS.variables!,
+      constants: EXPRESSION_FLAGS.constants!,
+      field: { type: 'string', value: 'OBJECT.FIELD', description: "the schema field the block is for: its variables, constants and type (e.g. MtaStageAuth.require)" },
+      type: { type: 'string', value: 'TYPE', description: 'the value type of a field the schema does not describe (boolean, duration, rate, …)' },
+      block: EXPRESSION_FLAGS.block!,
+      file: EXPRESSION_FLAGS.file!,
+      config: { type: 'string', value: 'FILE', description: 'a server configuration file: lint every field it sets' },
+      jsonl: { type: 'boolean', description: 'one JSON case per stdin line ({"expr"|"block", "field" | "variables", "constants", "type"}), one answer per line' },
+      json: { type: 'boolean', description: 'print the warnings as JSON' },
+      'max-warnings': { type: 'string', value: 'N', description: 'exit 1 when there are more than N warnings' },
+    },
+    run: async (a) => (await lints()).lintCommand(a),
   },
   {
     name: 'smtp',

@@ -13,7 +13,7 @@
  * force what other nodes commit. When the store is lost, the last good configuration stays
  * in force and `health()` says since when the store is unreachable.
  */
-import type { BlockInput } from '../../language/index.js';
+import { renderFix, type BlockInput } from '../../language/index.js';
 import { hasOwn } from '../json.js';
 import { ConfigError, ConfigObject, sameBlock, type CanonicalBlock } from './object.js';
 import { fieldSchema, objectSchema, SCHEMA, type Schema } from './schema.js';
@@ -153,7 +153,7 @@ export class ConfigTransaction implements ConfigView {
       object = new ConfigObject(name, merged, this.schema);
     } catch (e) {
       if (!(e instanceof ConfigError)) throw e;
-      const detail = typeof e.cause === 'string' ? e.cause : `${e.cause.message}\n${e.cause.snippet}`;
+      const detail = typeof e.cause === 'string' ? e.cause : `${e.cause.message}\n${e.cause.snippet}${e.cause.hint ? `\n${renderFix(e.cause.line, e.cause.hint)}` : ''}`;
       return { ok: false, stateMismatch: false, properties: [e.field], description: `${e.field}: ${detail}`, error: e };
     }
     const before = current.overrides();

@@ -4,10 +4,12 @@
  * expressions, and records what the program needs at run time.
  */
 import { ALL_CONSTANT_SET, ALL_VARIABLE_SET, CONSTANT_GROUPS, groupsOf, VARIABLE_GROUPS } from '../contexts.js';
+import type { BlockPart, Fix } from '../errors/diagnostic.js';
 import { CompileError, type ErrorCode } from '../errors/errors.js';
 import type { Span } from '../errors/snippet.js';
-import { listNames, nearest } from '../errors/suggest.js';
+import { listNames } from '../errors/suggest.js';
 import type { CallNode, IdentifierNode, Node } from '../syntax/ast.js';
+import { hyphenated, hyphenatedWord, oldArity, swappedMatches, unavailableConstant, unavailableVariable, unknownFunction, unknownName, type Position } from './hints.js';
 import type { Scope } from './scope.js';
 import { SPECIAL_FORMS, type CheckContext } from './special-forms.js';
 
@@ -26,19 +28,41 @@ export function newUsage(): Usage {
   return { variables: new Set(), isAsync: false, usesCaptures: false, readsCaptures: false };
 }
 
-function fail(source: string, code: ErrorCode, message: string, span: Span): never {
-  throw new CompileError({ code, message, source, offset: span.start, length: span.end - span.start });
+function fail(source: string, code: ErrorCode, message: string, span: Span, hint?: Fix): never {
+  throw new CompileError({ code, message, source, offset: span.start, length: span.end - span.start, ...(hint ? { hint } : {}) });
+}
+
+/** Where the root of a part stands: the test of an `if`, or a result (`then`, `else`, a single expression). */
+function rootPosition(part: BlockPart | undefined): Position {
+  return part?.kind === 'if' ? 'condition' : 'result';
 }
 
 export class Checker implements CheckContext {
+  /** Where the node being checked stands (for choosing a fix-it hint). */
+  private position: Position;
+
   constructor(
     private readonly source: string,
     readonly scope: Scope,
     readonly usage: Usage,
-  ) {}
+    part?: BlockPart,
+  ) {
+    this.position = rootPosition(part);
+  }
 
-  fail(code: ErrorCode, message: string, span: Span): never {
-    fail(this.source, code, message, span);
+  fail(code: ErrorCode, message: string, span: Span, hint?: Fix): never {
+    fail(this.source, code, message, span, hint);
+  }
+
+  /** Checks a node standing at `position`. */
+  private at(node: Node, position: Position): Node {
+    const saved = this.position;
+    this.position = position;
+    try {
+      return this.check(node);
+    } finally {
+      this.position = saved;
+    }
   }
 
   usesCaptures(): void {
@@ -61,18 +85,28 @@ export class Checker implements CheckContext {
         return node;
       case 'identifier':
         return this.identifier(node);
-      case 'array':
-        return { ...node, items: node.items.map((item) => this.check(item)) };
+      case 'array': {
+        const inner = this.position === 'result' ? 'result' : 'value';
+        return { ...node, items: node.items.map((item) => this.at(item, inner)) };
+      }
       case 'index':
-        return { ...node, target: this.check(node.target), index: this.check(node.index) };
+        return { ...node, target: this.at(node.target, 'value'), index: this.at(node.index, 'value') };
       case 'unary':
-        return { ...node, operand: this.check(node.operand) };
-      case 'binary':
-        return { ...node, left: this.check(node.left), right: this.check(node.right) };
+        return { ...node, operand: this.at(node.operand, node.op === '!' ? 'condition' : 'value') };
+      case 'binary': {
+        if (node.op === '-') {
+          const word = hyphenatedWord(node, this.source);
+          const explained = word && hyphenated(word, node.span, this.scope);
+          if (explained) fail(this.source, 'unknown-variable', explained.message, node.span, explained.hint);
+        }
+        const logical = node.op === '&&' || node.op === '||' || node.op === '^';
+        const inner = logical && this.position === 'condition' ? 'condition' : 'value';
+        return { ...node, left: this.at(node.left, inner), right: this.at(node.right, inner) };
+      }
       case 'call':
         return this.call(node);
       case 'matches':
-        return { ...node, value: this.check(node.value) };
+        return { ...node, value: this.at(node.value, 'value') };
     }
   }
 
@@ -91,35 +125,34 @@ export class Checker implements CheckContext {
     if (ALL_VARIABLE_SET.has(name)) {
       const groups = groupsOf(VARIABLE_GROUPS, name);
       const here = scope.variableGroup ? ` (${scope.variableGroup})` : '';
+      const { note, hint } = unavailableVariable(node, scope, this.position);
       fail(
         this.source,
         'variable-not-available',
-        `variable \`${name}\` is not available in this context${here}; it belongs to ${listNames(groups, 6)}. Available here: ${listNames(scope.variables)}`,
+        `variable \`${name}\` is not available in this context${here}; it belongs to ${listNames(groups, 6)}. Available here: ${listNames(scope.variables)}${note}`,
         span,
+        hint,
       );
     }
     if (ALL_CONSTANT_SET.has(name)) {
       const groups = groupsOf(CONSTANT_GROUPS, name);
       const accepted = scope.constants.size === 0 ? 'this field accepts no constants' : `accepted constants: ${listNames(scope.constants)}`;
-      fail(this.source, 'constant-not-available', `constant \`${name}\` is not available here (${accepted}); it belongs to ${listNames(groups)}`, span);
+      fail(this.source, 'constant-not-available', `constant \`${name}\` is not available here (${accepted}); it belongs to ${listNames(groups)}`, span, unavailableConstant(node, scope, this.position));
     }
-    const suggestion = nearest(name, [...scope.variables, ...scope.constants]);
-    fail(
-      this.source,
-      'unknown-variable',
-      `unknown name \`${name}\`${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`,
-      span,
-    );
+    const explained = unknownName(node, scope, this.position);
+    fail(this.source, 'unknown-variable', explained.message, span, explained.hint);
   }
 
   private arity(node: CallNode, expected: number): void {
     const got = node.args.length;
     if (got !== expected) {
+      const old = oldArity(node, this.source);
       fail(
         this.source,
         'arity',
-        `\`${node.name}\` expects ${expected} argument${expected === 1 ? '' : 's'}, got ${got}`,
+        `\`${node.name}\` expects ${expected} argument${expected === 1 ? '' : 's'}, got ${got}${old?.note ?? ''}`,
         node.span,
+        old?.hint,
       );
     }
   }
@@ -127,7 +160,8 @@ export class Checker implements CheckContext {
   literalString(node: CallNode, what: string): string {
     const arg = node.args[0]!;
     if (arg.kind !== 'literal' || typeof arg.value !== 'string') {
-      fail(this.source, 'literal-required', `the first argument of \`${node.name}\` must be a string literal (${what})`, arg.span);
+      const hint = node.name === 'matches' ? swappedMatches(node, this.source) : undefined;
+      fail(this.source, 'literal-required', `the first argument of \`${node.name}\` must be a string literal (${what})`, arg.span, hint);
     }
     return arg.value;
   }
@@ -137,26 +171,34 @@ export class Checker implements CheckContext {
     const special = SPECIAL_FORMS.get(name);
     if (special !== undefined) {
       this.arity(node, special.arity);
-      return special.check(node, this);
+      const saved = this.position;
+      this.position = 'value';
+      try {
+        return special.check(node, this);
+      } finally {
+        this.position = saved;
+      }
     }
     const spec = this.scope.functions.get(name);
     if (spec === undefined) {
+      const why = unknownFunction(node, this.scope, this.source, this.position, [...this.scope.functions.keys(), ...SPECIAL_FORMS.keys()]);
       if (this.scope.variables.has(name) || ALL_VARIABLE_SET.has(name)) {
-        fail(this.source, 'not-a-function', `\`${name}\` is a variable, not a function`, node.nameSpan);
+        // A variable called like a function: a name from another language (`size(x)`) still gets its hint.
+        fail(this.source, 'not-a-function', `\`${name}\` is a variable, not a function${why.because ? `; ${why.because}` : ''}`, node.nameSpan, why.because ? why.hint : undefined);
       }
       if (this.scope.constants.has(name) || ALL_CONSTANT_SET.has(name)) {
         fail(this.source, 'not-a-function', `\`${name}\` is a constant, not a function`, node.nameSpan);
       }
-      const suggestion = nearest(name, [...this.scope.functions.keys(), ...SPECIAL_FORMS.keys()]);
-      fail(this.source, 'unknown-function', `unknown function \`${name}\`${suggestion ? `; did you mean \`${suggestion}\`?` : ''}`, node.nameSpan);
+      const detail = why.because ? `: ${why.because}` : why.didYouMean ? `; did you mean \`${why.didYouMean}\`?` : '';
+      fail(this.source, 'unknown-function', `unknown function \`${name}\`${detail}`, node.nameSpan, why.hint);
     }
     this.arity(node, spec.arity);
     if (spec.async) this.usage.isAsync = true;
-    return { ...node, args: node.args.map((arg) => this.check(arg)) };
+    return { ...node, args: node.args.map((arg) => this.at(arg, 'value')) };
   }
 }
 
 /** Checks a parsed expression in a scope; returns the resolved tree. Throws only CompileError. */
-export function check(ast: Node, source: string, scope: Scope, usage: Usage = newUsage()): Node {
-  return new Checker(source, scope, usage).check(ast);
+export function check(ast: Node, source: string, scope: Scope, usage: Usage = newUsage(), part?: BlockPart): Node {
+  return new Checker(source, scope, usage, part).check(ast);
 }

@@ -5,16 +5,18 @@
  * resolved node. (`$NAME` globals and `$n` captures need no row: the parser resolves them.)
  */
 import { RE2JS } from 're2js';
+import type { Fix } from '../errors/diagnostic.js';
 import type { ErrorCode } from '../errors/errors.js';
 import type { Span } from '../errors/snippet.js';
 import { listNames, nearest } from '../errors/suggest.js';
 import type { CallNode, Node } from '../syntax/ast.js';
+import { systemName } from './hints.js';
 
 /** What a special form's check may use: the scope, the usage record, and positioned failures. */
 export interface CheckContext {
   /** The names the scope accepts for `system(NAME)` and `metric(NAME)` (null: any metric). */
   readonly scope: { readonly systemNames: ReadonlySet<string>; readonly metrics: ReadonlySet<string> | null };
-  fail(code: ErrorCode, message: string, span: Span): never;
+  fail(code: ErrorCode, message: string, span: Span, hint?: Fix): never;
   /** The value of the first argument, which must be a string literal (`what` says what it names). */
   literalString(call: CallNode, what: string): string;
   /** Checks an argument like any expression. */
@@ -65,7 +67,9 @@ const ROWS: SpecialForm[] = [
       const known = ctx.scope.systemNames;
       const id = ctx.literalString(call, `one of ${listNames(known)}`);
       if (!known.has(id)) {
-        ctx.fail('invalid-system-name', `unknown system value '${id}'${suggestion(id, known)} (known: ${listNames(known)})`, call.args[0]!.span);
+        const span = call.args[0]!.span;
+        const hint = systemName(id, known, span);
+        ctx.fail('invalid-system-name', `${hint?.message ?? `unknown system value '${id}'`} (known: ${listNames(known)})`, span, hint?.hint);
       }
       return { kind: 'system', name: id, span: call.span };
     },
@@ -76,7 +80,11 @@ const ROWS: SpecialForm[] = [
     check(call, ctx) {
       const name = ctx.literalString(call, 'the metric name');
       const known = ctx.scope.metrics;
-      if (known !== null && !known.has(name)) ctx.fail('unknown-metric', `unknown metric '${name}'${suggestion(name, known)}`, call.args[0]!.span);
+      if (known !== null && !known.has(name)) {
+        const span = call.args[0]!.span;
+        const near = nearest(name, known);
+        ctx.fail('unknown-metric', `unknown metric '${name}'${suggestion(name, known)}`, span, near === undefined ? undefined : { replacement: `'${near}'`, span, description: 'write' });
+      }
       return { kind: 'metric', name, span: call.span };
     },
   },

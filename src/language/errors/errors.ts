@@ -74,7 +74,22 @@ export class CompileError extends Error {
 
   /** The same error, attributed to a part of a block. */
   inPart(part: BlockPart): CompileError {
-    return new CompileError({ code: this.code, message: this.detail, source: this.source, offset: this.offset, length: this.length, part, ...(this.hint ? { hint: this.hint } : {}) });
+    return this.amend({ part });
+  }
+
+  /** The same error with some of its facts changed (a fuller message, a wider span, a hint). */
+  amend(changes: Partial<Omit<CompileErrorInit, 'source'>>): CompileError {
+    const hint = 'hint' in changes ? changes.hint : this.hint;
+    const part = 'part' in changes ? changes.part : this.part;
+    return new CompileError({
+      code: changes.code ?? this.code,
+      message: changes.message ?? this.detail,
+      source: this.source,
+      offset: changes.offset ?? this.offset,
+      length: changes.length ?? this.length,
+      ...(part ? { part } : {}),
+      ...(hint ? { hint } : {}),
+    });
   }
 
   /** The error as a finding, for tools that show several with the same renderer. */

@@ -71,6 +71,24 @@ export function asConstantList(v: Input, allowed?: ReadonlySet<string> | readonl
   return out;
 }
 
+/** A rate: `count` events per `period` milliseconds, both positive. */
+export interface Rate {
+  count: number;
+  period: number;
+}
+
+/**
+ * A rate, written `[count, period]` (`[1, 1d]`: once a day): an array of two positive
+ * integers (integer text is accepted, as by `asInteger`). Anything else is no value; in
+ * particular the text `'1/1d'` of older configuration files is not a rate.
+ */
+export function asRate(v: Input): Rate | undefined {
+  if (!Array.isArray(v) || v.length !== 2) return undefined;
+  const count = asInteger(v[0]);
+  const period = asInteger(v[1]);
+  return count !== undefined && period !== undefined && count > 0 && period > 0 ? { count, period } : undefined;
+}
+
 /**
  * The types a field's value is read as:
  * - `integer`: an integer;
@@ -79,9 +97,13 @@ export function asConstantList(v: Input, allowed?: ReadonlySet<string> | readonl
  * - `string`: a string;
  * - `optionalString`: a string, or none (`null`) when the value is not a string (`false`);
  * - `list`: the value as a list;
- * - `constantList`: a list of the field's constants; `false`, `''` and `[]` are the empty list.
+ * - `constantList`: a list of the field's constants; `false`, `''` and `[]` are the empty list;
+ * - `rate`: `[count, period]`, two positive integers (a period is a duration: `[1, 1d]`).
  */
-export type ValueType = 'integer' | 'duration' | 'boolean' | 'string' | 'optionalString' | 'list' | 'constantList';
+export type ValueType = 'integer' | 'duration' | 'boolean' | 'string' | 'optionalString' | 'list' | 'constantList' | 'rate';
+
+/** Every value type, for hosts that take one by name. */
+export const VALUE_TYPES: readonly ValueType[] = ['integer', 'duration', 'boolean', 'string', 'optionalString', 'list', 'constantList', 'rate'];
 
 /** The JavaScript value of each type. */
 export interface TypedValue {
@@ -92,6 +114,7 @@ export interface TypedValue {
   optionalString: string | null;
   list: HostValue[];
   constantList: string[];
+  rate: Rate;
 }
 
 /** Reads a value as a type; `undefined` is no value. `constants` limits a `constantList`. */
@@ -109,6 +132,8 @@ export function readAs<T extends ValueType>(type: T, v: Input, constants?: Reado
       return (v === null || v === undefined ? undefined : (asString(v) ?? null)) as TypedValue[T] | undefined;
     case 'list':
       return asList(v) as TypedValue[T] | undefined;
+    case 'rate':
+      return asRate(v) as TypedValue[T] | undefined;
     default:
       return asConstantList(v, constants) as TypedValue[T] | undefined;
   }

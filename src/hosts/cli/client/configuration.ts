@@ -15,7 +15,7 @@ import { canonicalBlock, type CanonicalBlock } from '../../config/object.js';
 import { hasOwn, isObject, parseJsonStrict } from '../../json.js';
 import { CommandError, readText, styles, useColor, type CommandArgs } from '../io.js';
 import { connect, currentBlocks, findObject } from './connect.js';
-import { objectChanges, sameBlock } from './render.js';
+import { objectChanges, sameBlock, warningLines } from './render.js';
 
 /** Exit code of `apply --dry-run --exit-code` when the server differs from the file. */
 export const DRIFT_EXIT = 3;
@@ -131,10 +131,9 @@ export async function applyCommand({ values, positionals, io }: CommandArgs): Pr
     io.stderr.write(failures.join('\n') + '\n');
     throw new CommandError(`the server rejected ${file}; nothing applied`);
   }
-  const states = plans.map((p, i) => {
-    const r = result(responses.find((x) => x[2] === `s${i}`)!);
-    return `${p.object.name} ${String(r.oldState)} → ${String(r.newState)}`;
-  });
+  const results = plans.map((_, i) => result(responses.find((x) => x[2] === `s${i}`)!));
+  const states = plans.map((p, i) => `${p.object.name} ${String(results[i]!.oldState)} → ${String(results[i]!.newState)}`);
   io.stdout.write(`applied ${summary} (${states.join(', ')})\n`);
+  plans.forEach((p, i) => io.stdout.write(warningLines(results[i]!, 'singleton', `${p.object.name}.`)));
   return 0;
 }

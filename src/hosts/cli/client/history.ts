@@ -11,7 +11,7 @@ import type { HistoryEntry } from '../../config/store.js';
 import { hasOwn } from '../../json.js';
 import { CommandError, styles, UsageError, useColor, type CommandArgs } from '../io.js';
 import { connect, currentBlocks, findObject } from './connect.js';
-import { objectChanges } from './render.js';
+import { objectChanges, warningLines } from './render.js';
 
 interface Timeline {
   client: ApiClient;
@@ -106,5 +106,6 @@ export async function rollbackCommand(args: CommandArgs): Promise<number> {
   const rejected = (r.notUpdated as Record<string, { type: string; description?: string }> | null)?.singleton;
   if (rejected) throw new CommandError(`${t.object.name} not rolled back: ${rejected.type}: ${rejected.description ?? ''}`);
   io.stdout.write(`rolled back ${t.object.name} to the configuration of state ${values.to} (state ${String(r.oldState)} → ${String(r.newState)})\n`);
+  io.stdout.write(warningLines(r, 'singleton'));
   return 0;
 }

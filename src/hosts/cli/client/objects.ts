@@ -7,7 +7,7 @@ import type { CanonicalBlock } from '../../config/object.js';
 import { hasOwn, isObject, parseJsonStrict } from '../../json.js';
 import { CommandError, readText, styles, UsageError, useColor, type CommandArgs, type Io } from '../io.js';
 import { connect, findField, findObject, singletonId } from './connect.js';
-import { blockLines, sameBlock } from './render.js';
+import { blockLines, sameBlock, warningLines } from './render.js';
 
 /** Connects, and finds the object named by the first word. */
 export async function objectTarget(args: CommandArgs): Promise<{ client: ApiClient; object: SchemaObject; id: string }> {
@@ -127,6 +127,7 @@ export async function updateCommand(args: CommandArgs): Promise<number> {
   const keys = Object.keys(patch).join(', ');
   if (result.oldState === result.newState) io.stdout.write(`${object.name} unchanged: ${keys} already so (state ${String(result.newState)})\n`);
   else io.stdout.write(`updated ${object.name}: ${keys} (state ${String(result.oldState)} → ${String(result.newState)})\n`);
+  io.stdout.write(warningLines(result, id));
   return 0;
 }
 

@@ -4,7 +4,9 @@
  * blocks as a line diff (`-` old, `+` new), coloured on a terminal unless NO_COLOR is set.
  */
 import { diffArrays } from 'diff';
+import { renderFix } from '../../../language/index.js';
 import type { SchemaObject } from '../../api/client.js';
+import { setWarnings } from '../../api/warnings.js';
 import { canonicalBlock, type CanonicalBlock } from '../../config/object.js';
 import { styles } from '../io.js';
 
@@ -55,4 +57,16 @@ export function objectChanges(object: SchemaObject, from: Record<string, Canonic
     lines.push(...fieldChange(field, a, b, toDefault, def !== undefined && sameBlock(a, def), s));
   }
   return { lines, patch };
+}
+
+/**
+ * The lint warnings a successful `/set` answered for one id, as `lint` prints them: each
+ * after a blank line, headed by its field (`prefix` before the field's name).
+ */
+export function warningLines(result: Record<string, unknown>, id: string, prefix = ''): string {
+  let out = '';
+  for (const [field, list] of Object.entries(setWarnings(result, id))) {
+    for (const w of list) out += `\n${prefix}${field}: ${w.severity}[${w.code}]: ${w.message}\n${w.snippet}${w.fix ? `\n${renderFix(w.line, w.fix)}` : ''}\n`;
+  }
+  return out;
 }
