@@ -130,7 +130,7 @@ describe('the web interface in Chromium', () => {
     await cond.pressSequentially('local_prot != 25 && is_tls');
     const diag = field(page, 'saslMechanisms').locator('.diag.error').first();
     await see.text(diag).toContain('error[unknown-variable] unknown name local_prot; did you mean local_port? (line 1, column 1)');
-    expect(await diag.locator('pre').textContent()).toBe('1 | local_prot != 25 && is_tls\n  | ^^^^^^^^^^');
+    expect(await diag.locator('pre').textContent()).toBe('1 | local_prot != 25 && is_tls\n  | ^^^^^^^^^^\n  = fix: write `local_port`');
     await see.attr(cond, 'aria-invalid').toBe('true');
     await see.text(page.locator('.save-summary')).toContain('1 expression does not compile');
 
@@ -184,6 +184,48 @@ describe('the web interface in Chromium', () => {
     await see.visible(refusal).toBe(false);
   });
 
+  it('shows the lint warnings of the live check and of the save by the field, with caret and fix', async () => {
+    const page = await newPage();
+    await signIn(page);
+    await openObject(page, 'AUTH Stage');
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    const wait = field(page, 'waitOnFail');
+    await expression(page, 'waitOnFail', 'else').fill('2');
+    const live = wait.locator('.diag.warning');
+    await see.text(live).toContain('✓ compiles');
+    await see.text(live.locator('.msg.warn')).toBe('warning[result-type] 2 is 2 milliseconds: a duration is written with its unit (line 1, column 1)');
+    expect(await live.locator('pre').textContent()).toBe('1 | 2\n  | ^\n  = fix: write `2s`');
+    expect(requests).toEqual([]);
+    // A condition hidden by an earlier one: the warning is on the later one, and follows the edit of the earlier.
+    await page.getByRole('button', { name: 'Add condition to maxFailures' }).click();
+    await expression(page, 'maxFailures', 'if of condition 1').fill('local_port != 25');
+    await expression(page, 'maxFailures', 'then of condition 1').fill('3');
+    await page.getByRole('button', { name: 'Add condition to maxFailures' }).click();
+    await expression(page, 'maxFailures', 'if of condition 2').fill('local_port == 587');
+    await expression(page, 'maxFailures', 'then of condition 2').fill('5');
+    const hidden = field(page, 'maxFailures').locator('.expression.part-if').nth(1).locator('.diag.warning');
+    await see.text(hidden).toContain('warning[unreachable-condition] condition 2 is never chosen');
+    await expression(page, 'maxFailures', 'if of condition 1').fill('local_port == 25');
+    await see.count(field(page, 'maxFailures').locator('.diag.warning')).toBe(0);
+    await page.getByRole('button', { name: 'Undo changes of maxFailures' }).click();
+
+    expect(await save(page)).toMatch(/^Saved waitOnFail \(state \d+ → \d+\), with lint warnings on waitOnFail: the values are in force/);
+    expect((await cliGet('MtaStageAuth')).waitOnFail).toEqual({ match: [], else: '2' });
+    const note = wait.locator('.server-warnings');
+    await see.text(note.locator('p').first()).toBe('Saved with a warning from the server (the value is in force):');
+    await see.text(note.locator('.msg.warn')).toBe('warning[result-type] 2 is 2 milliseconds: a duration is written with its unit (line 1, column 1)');
+    expect(await note.locator('pre').textContent()).toBe('1 | 2\n  | ^\n  = fix: write `2s`');
+    await wait.screenshot({ path: join(SHOTS, 'web-lint-warnings.png') });
+    // Taking the fix clears both; then back to the default.
+    await expression(page, 'waitOnFail', 'else').fill('2s');
+    await see.visible(note).toBe(false);
+    await see.count(wait.locator('.diag.warning')).toBe(0);
+    await page.getByRole('button', { name: 'Reset waitOnFail to default' }).click();
+    await see.text(wait.locator('.badge.changed')).toBe('reset on save');
+    expect(await save(page)).toMatch(/^Saved waitOnFail \(state \d+ → \d+\)\.$/);
+  });
+
   it('resets a field to its default (JMAP null)', async () => {
     const page = await newPage();
     await signIn(page);
@@ -232,7 +274,7 @@ describe('the web interface in Chromium', () => {
     await page.getByRole('button', { name: 'Try it: waitOnFail' }).click();
     await see.text(field(page, 'waitOnFail').locator('.try-typed')).toBe('As duration5s');
     await expression(page, 'waitOnFail', 'else').fill("'soon'");
-    await see.text(field(page, 'waitOnFail').locator('.diag.warning')).toContain('warning: this value is not read as a duration');
+    await see.text(field(page, 'waitOnFail').locator('.diag.warning')).toContain("warning[result-type] the text 'soon' is no value in a duration field");
     await see.text(field(page, 'waitOnFail').locator('.try-typed')).toBe('No value: "soon" is not a duration; the default gives 5s.');
 
     // system() gets a host value of its own.

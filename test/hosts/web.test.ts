@@ -15,6 +15,7 @@ import { gunzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApiServer, createWebHandler, LiveConfig, MemoryStore, SCHEMA, TokenTable, webAssetsDir } from '../../src/hosts/index.js';
 import { readSchemaResource } from '../../src/hosts/api/schema-reader.js';
+import { schemaResource } from '../../src/hosts/api/schema-resource.js';
 import { defaultBlock } from '../../src/hosts/config/object.js';
 import { pageObjects } from '../../src/hosts/web/page/schema.js';
 import { blockSummary, formatTyped, navTree, toEditBlock, typeLabel } from '../../src/hosts/web/page/model.js';
@@ -162,13 +163,13 @@ describe('what the page reads of the server', () => {
 describe('the page’s code', () => {
   const PAGE = join(ROOT, 'src', 'hosts', 'web', 'page');
 
-  it('imports only its own folder, the language entry, the schema resource’s reader and the JSON guards', () => {
+  it('imports only its own folder, the language entry, the readers of the schema resource and of /set warnings, and the JSON guards', () => {
     const faults: string[] = [];
     for (const file of readdirSync(PAGE).filter((f) => f.endsWith('.ts'))) {
       const text = readFileSync(join(PAGE, file), 'utf8');
       for (const m of text.matchAll(/^import\s+(type\s+)?[^'"]*?from\s+'([^']+)'/gm)) {
         const [, typeOnly, spec] = m;
-        const ok = spec!.startsWith('./') || ['../../../language/index.js', '../../api/schema-reader.js', '../../json.js'].includes(spec!);
+        const ok = spec!.startsWith('./') || ['../../../language/index.js', '../../api/schema-reader.js', '../../api/warnings.js', '../../json.js'].includes(spec!);
         if (!ok) faults.push(`${file} imports ${typeOnly ? 'type ' : ''}${spec}`);
       }
     }
@@ -202,6 +203,22 @@ describe('the page’s code', () => {
     ]);
   });
 
+  it('carries a rate field through the schema resource to the page, and reads its value as the page shows it', () => {
+    const schema = {
+      ...SCHEMA,
+      MtaRateLimit: {
+        description: 'How often a sender may send.',
+        location: 'Settings › MTA › Rate',
+        singleton: true,
+        fields: { rate: { type: 'rate' as const, description: 'Messages per period.', variables: 'MtaMailFromVariable', constants: null, default: { match: [], else: '[10, 1m]' } } },
+      },
+    };
+    const objects = pageObjects(readSchemaResource(JSON.parse(schemaResource(schema).body) as Record<string, unknown>), new Set());
+    const rate = objects.MtaRateLimit!.fields.rate!;
+    expect(rate.type).toBe('rate');
+    expect(typeLabel(rate)).toBe('rate');
+  });
+
   it('reads blocks in both JSON forms and says values as people read them', () => {
     expect(toEditBlock({ match: { '1': { if: 'b', then: '2' }, '0': { if: 'a', then: '1' } }, else: '3' })).toEqual({ match: [{ if: 'a', then: '1' }, { if: 'b', then: '2' }], else: '3' });
     expect(toEditBlock({ else: 'false' })).toEqual({ match: [], else: 'false' });
@@ -212,5 +229,6 @@ describe('the page’s code', () => {
     expect(formatTyped('constantList', ['plain', 'login'])).toBe('plain, login');
     expect(formatTyped('constantList', [])).toBe('none (empty list)');
     expect(formatTyped('optionalString', null)).toBe('none');
+    expect(formatTyped('rate', { count: 10, period: 60_000 })).toBe('10 per 1m');
   });
 });

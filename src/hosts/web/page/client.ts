@@ -8,6 +8,7 @@
  */
 import type { BlockInput } from '../../../language/index.js';
 import { readSchemaResource } from '../../api/schema-reader.js';
+import { setWarnings, type SetWarning } from '../../api/warnings.js';
 import { isObject } from '../../json.js';
 import { pageObjects, type Objects } from './schema.js';
 
@@ -38,7 +39,7 @@ export interface StoredRecord {
 }
 
 export type SaveOutcome =
-  | { kind: 'saved'; oldState: string; newState: string; current: StoredRecord }
+  | { kind: 'saved'; oldState: string; newState: string; current: StoredRecord; /** The server's lint warnings, by field. */ warnings: Record<string, SetWarning[]> }
   | { kind: 'rejected'; type: string; properties: string[]; description: string; current: StoredRecord }
   | { kind: 'stateMismatch'; description: string; current: StoredRecord };
 
@@ -115,7 +116,7 @@ export class ApiClient {
     }
     const rejected = (args.notUpdated as Record<string, { type: string; properties?: string[]; description?: string }> | null)?.[ID];
     if (rejected) return { kind: 'rejected', type: rejected.type, properties: rejected.properties ?? [], description: rejected.description ?? '', current };
-    return { kind: 'saved', oldState: String(args.oldState), newState: String(args.newState), current };
+    return { kind: 'saved', oldState: String(args.oldState), newState: String(args.newState), current, warnings: setWarnings(args, ID) };
   }
 }
 

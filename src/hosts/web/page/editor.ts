@@ -2,13 +2,17 @@
  * The editor of one field: its name, description, type and default, the variables and
  * constants of its context (buttons that insert the name where the cursor was), the
  * if/then/else block (add, remove and reorder conditions), the live check of every string,
- * the server's verdict after a save, "reset to default" and the try-it panel.
+ * the lint warnings of the block, the server's verdict after a save (a refusal, or the
+ * warnings it saved the block with), "reset to default" and the try-it panel. Errors and
+ * warnings show alike: the message, the line with the caret, and the fix when there is one.
  */
+import { CompileError, diagnosticJson, renderFix, type Diagnostic } from '../../../language/index.js';
+import type { SetWarning } from '../../api/warnings.js';
 import type { FieldDocument } from './schema.js';
 import { fill, h, uid, withCode, type Child } from './dom.js';
 import { blockSummary, copyBlock, sameBlock, toBlockInput, toEditBlock, typeLabel, type EditBlock } from './model.js';
 import { TryPanel } from './tryit.js';
-import { checkString, type Check, type StringPart } from './validate.js';
+import { checkString, lintBlock, partOf, type Check, type StringPart } from './validate.js';
 
 /** A field as the page holds it: what the server has, what the user is writing, and the server's last refusal. */
 export interface FieldState {
@@ -21,10 +25,12 @@ export interface FieldState {
   reset: boolean;
   /** The server's refusal at the last save (description with its caret), or null. */
   serverError: string | null;
+  /** The lint warnings the server saved the block with at the last save. */
+  serverWarnings: SetWarning[];
 }
 
 export function fieldState(name: string, doc: FieldDocument, stored: EditBlock): FieldState {
-  return { name, doc, base: stored, draft: copyBlock(stored), reset: false, serverError: null };
+  return { name, doc, base: stored, draft: copyBlock(stored), reset: false, serverError: null, serverWarnings: [] };
 }
 
 export const isDirty = (f: FieldState): boolean => f.reset || !sameBlock(f.draft, f.base);
@@ -40,9 +46,26 @@ interface ExpressionInput {
   timer: number | undefined;
   /** The last check's outcome, for the count of faults. */
   check: Check | null;
+  /** The block's lint warnings in this string. */
+  lints: Diagnostic[];
 }
 
 const partLabel = (part: StringPart): string => (part.kind === 'else' ? 'else' : `${part.kind} of condition ${part.index + 1}`);
+const samePart = (a: StringPart, b: StringPart): boolean => a.kind === b.kind && (a.kind === 'else' || a.index === (b as { index: number }).index);
+
+/**
+ * One finding as the page shows it, compile error or warning alike: `error[code]` or
+ * `warning[code]`, the message, then the source line with the caret and the fix line.
+ */
+function finding(severity: string, code: string, message: string, snippet: string, fix: string | null, position?: string): Child {
+  return [
+    h('p', { class: `msg${severity === 'error' ? '' : ' warn'}` }, h('strong', { class: 'code' }, `${severity}[${code}]`), ' ', withCode(message), position ? h('span', { class: 'pos' }, ` (${position})`) : null),
+    snippet ? h('pre', { class: 'snippet' }, fix ? `${snippet}\n${fix}` : snippet) : null,
+  ];
+}
+
+/** A lint warning in the shape the server answers a save with (its message says where). */
+const warningFinding = (w: SetWarning): Child => finding(w.severity, w.code, w.message, w.snippet, w.fix ? renderFix(w.line, w.fix) : null);
 
 export class FieldEditor {
   readonly root: HTMLElement;
@@ -50,6 +73,7 @@ export class FieldEditor {
   private readonly elseSlot: HTMLElement;
   private readonly status: HTMLElement;
   private readonly serverBox: HTMLElement;
+  private readonly serverNote: HTMLElement;
   private readonly resetButton: HTMLButtonElement;
   private readonly undoButton: HTMLButtonElement;
   private readonly tryButton: HTMLButtonElement;
@@ -58,6 +82,8 @@ export class FieldEditor {
   private lastFocused: HTMLTextAreaElement | null = null;
   private tryPanel: TryPanel | null = null;
   private tryTimer: number | undefined;
+  /** The block the lint warnings were computed for, and them. */
+  private linted: { key: string; found: Diagnostic[] } | null = null;
 
   constructor(
     readonly field: FieldState,
@@ -69,6 +95,7 @@ export class FieldEditor {
     const headingId = `field-${name}-heading`;
     this.status = h('span', { class: 'field-status' });
     this.serverBox = h('div', { class: 'server-error', role: 'alert', hidden: true });
+    this.serverNote = h('div', { class: 'server-warnings', role: 'status', hidden: true });
     this.conditions = h('ol', { class: 'conditions', 'aria-label': `Conditions of ${name}` });
     this.elseSlot = h('div', { class: 'else-slot' });
     this.resetButton = h('button', { type: 'button', class: 'secondary', 'aria-label': `Reset ${name} to default`, onclick: () => this.resetToDefault() }, 'Reset to default');
@@ -106,6 +133,7 @@ export class FieldEditor {
           : h('p', { class: 'names none' }, h('span', { class: 'label' }, 'Constants'), 'none in this context'),
       ),
       this.serverBox,
+      this.serverNote,
       this.conditions,
       h('div', { class: 'add-row' }, addButton),
       this.elseSlot,
@@ -145,12 +173,22 @@ export class FieldEditor {
       'data-part': partLabel(part),
     });
     textarea.value = value;
-    const input: ExpressionInput = { part, textarea, diag, timer: undefined, check: null };
+    const input: ExpressionInput = { part, textarea, diag, timer: undefined, check: null, lints: [] };
     textarea.addEventListener('focus', () => {
       this.lastFocused = textarea;
     });
     textarea.addEventListener('blur', () => {
-      diag.style.minHeight = '';
+      // The height kept while typing goes once the action that took the focus away is done, so
+      // a click on a control below lands where it was aimed before anything moves up.
+      const done = new AbortController();
+      const release = (): void => {
+        done.abort();
+        window.setTimeout(() => {
+          if (document.activeElement !== textarea) diag.style.minHeight = '';
+        }, 0);
+      };
+      document.addEventListener('pointerup', release, { signal: done.signal });
+      document.addEventListener('keyup', release, { signal: done.signal });
     });
     textarea.addEventListener('input', () => this.edited(input));
     const label = h('label', { for: id, class: 'part-label' }, part.kind, h('span', { class: 'sr-only' }, part.kind === 'else' ? ` of ${this.field.name}` : ` of condition ${part.index + 1} of ${this.field.name}`));
@@ -195,6 +233,7 @@ export class FieldEditor {
     this.inputs.push(otherwise.input);
     fill(this.elseSlot, otherwise.el);
     for (const i of this.inputs) this.check(i);
+    this.relint();
     this.update();
     this.scheduleTry(0);
     if (focus === undefined) return;
@@ -220,12 +259,15 @@ export class FieldEditor {
     else draft.match[part.index]![part.kind] = textarea.value;
     this.field.reset = false;
     this.field.serverError = null;
+    this.field.serverWarnings = [];
     window.clearTimeout(input.timer);
     input.timer = window.setTimeout(() => {
       // The strings of a block depend on each other only through `else` being needed: recheck it too.
       this.check(input);
       const otherwise = this.inputs[this.inputs.length - 1]!;
       if (otherwise !== input) this.check(otherwise);
+      // A lint may be about one string because of another (a condition that an earlier one hides).
+      this.relint();
       this.update();
     }, CHECK_DELAY);
     this.update();
@@ -234,28 +276,48 @@ export class FieldEditor {
 
   /** Checks one string and shows the outcome under it. */
   private check(input: ExpressionInput): void {
-    const result = checkString(this.field.doc, this.field.draft, input.part);
-    input.check = result;
-    const { diag, textarea } = input;
+    input.check = checkString(this.field.doc, this.field.draft, input.part);
+    this.show(input);
+  }
+
+  /** The block's lint warnings, each shown under its string (computed once per block). */
+  private relint(): void {
+    const block = toBlockInput(this.field.draft);
+    const key = JSON.stringify(block);
+    if (this.linted?.key !== key) this.linted = { key, found: lintBlock(this.field.doc, block) };
+    for (const input of this.inputs) {
+      const lints = this.linted.found.filter((d) => samePart(partOf(d), input.part));
+      if (lints.length === 0 && input.lints.length === 0) continue;
+      input.lints = lints;
+      this.show(input);
+    }
+  }
+
+  /** A string's check and its lint warnings, under it. */
+  private show(input: ExpressionInput): void {
+    const { diag, textarea, lints } = input;
+    const result = input.check!;
     // While the user types here, the message area keeps the height it reached: nothing below moves.
     if (document.activeElement === textarea) diag.style.minHeight = `${diag.getBoundingClientRect().height}px`;
     textarea.setAttribute('aria-invalid', String(!result.ok));
-    diag.className = `diag ${result.ok ? (result.warning ? 'warning' : 'ok') : 'error'}`;
     if (result.ok) {
+      // The lint says more of a result the field cannot read (and how to write it): its warning replaces the page's own.
+      const own = result.warning !== undefined && !lints.some((d) => d.code === 'result-type') ? result.warning : undefined;
+      diag.className = `diag ${own !== undefined || lints.length > 0 ? 'warning' : 'ok'}`;
       const reads = result.variables.length > 0 ? ` · reads ${result.variables.join(', ')}` : '';
       fill(
         diag,
         h('p', { class: 'msg' }, result.note ? result.note : ['✓ compiles', reads]),
-        result.warning ? h('p', { class: 'msg warn' }, h('strong', {}, 'warning: '), withCode(result.warning)) : null,
+        own !== undefined ? h('p', { class: 'msg warn' }, h('strong', {}, 'warning: '), withCode(own)) : null,
+        // The live check's warnings in the form the server sends them: they show as the server's do.
+        lints.map((d) => warningFinding(diagnosticJson(d) as unknown as SetWarning)),
       );
       return;
     }
     const e = result.error;
-    fill(
-      diag,
-      h('p', { class: 'msg' }, h('strong', { class: 'code' }, `error[${e.code}]`), ' ', withCode(e.detail), e.line > 0 ? h('span', { class: 'pos' }, ` (line ${e.line}, column ${e.column})`) : null),
-      e.snippet ? h('pre', { class: 'snippet' }, e.snippet) : null,
-    );
+    diag.className = 'diag error';
+    const hint = e instanceof CompileError && e.hint ? renderFix(e.line, e.hint) : null;
+    fill(diag, finding('error', e.code, e.detail, e.snippet, hint, e.line > 0 ? `line ${e.line}, column ${e.column}` : undefined));
   }
 
   /** The header status, the server's refusal, and the buttons' states. */
@@ -270,6 +332,9 @@ export class FieldEditor {
     );
     this.serverBox.hidden = f.serverError === null;
     if (f.serverError !== null) fill(this.serverBox, h('p', {}, h('strong', {}, 'The server refused this value'), ' (nothing was saved):'), h('pre', { class: 'snippet' }, f.serverError));
+    const warned = f.serverWarnings.length;
+    this.serverNote.hidden = warned === 0;
+    if (warned > 0) fill(this.serverNote, h('p', {}, h('strong', {}, 'Saved with ', warned === 1 ? 'a warning' : `${warned} warnings`), ' from the server (the value is in force):'), f.serverWarnings.map(warningFinding));
     this.root.classList.toggle('dirty', dirty);
     this.root.classList.toggle('refused', f.serverError !== null);
     this.undoButton.disabled = this.readOnly || !dirty;
@@ -336,6 +401,7 @@ export class FieldEditor {
     this.field.draft = copyBlock(toEditBlock(this.field.doc.default));
     this.field.reset = true;
     this.field.serverError = null;
+    this.field.serverWarnings = [];
     this.renderBlock();
   }
 
@@ -343,6 +409,7 @@ export class FieldEditor {
     this.field.draft = copyBlock(this.field.base);
     this.field.reset = false;
     this.field.serverError = null;
+    this.field.serverWarnings = [];
     this.renderBlock();
   }
 }

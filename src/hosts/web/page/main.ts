@@ -40,6 +40,7 @@ function rebase(object: ObjectState, record: StoredRecord, discard: boolean): vo
       f.reset = false;
     }
     f.serverError = null;
+    f.serverWarnings = [];
   }
 }
 
@@ -335,6 +336,7 @@ class ObjectPage {
       f.draft = copyBlock(f.base);
       f.reset = false;
       f.serverError = null;
+      f.serverWarnings = [];
     }
     for (const e of this.editors) e.refresh();
     this.say('Changes discarded.', 'ok');
@@ -354,8 +356,12 @@ class ObjectPage {
       if (outcome.kind === 'saved') {
         // Only this object's state moved: the others the page holds are as current as before.
         rebase(this.object, outcome.current, true);
+        for (const f of this.object.fields) f.serverWarnings = outcome.warnings[f.name] ?? [];
         for (const e of this.editors) e.refresh();
-        this.say(`Saved ${dirty.map((f) => f.name).join(', ')} (state ${outcome.oldState} → ${outcome.newState}).`, 'ok');
+        const warned = this.object.fields.filter((f) => f.serverWarnings.length > 0).map((f) => f.name);
+        const saved = `Saved ${dirty.map((f) => f.name).join(', ')} (state ${outcome.oldState} → ${outcome.newState})`;
+        if (warned.length === 0) this.say(`${saved}.`, 'ok');
+        else this.say(`${saved}, with lint warnings on ${warned.join(', ')}: the values are in force; see the warnings by the field${warned.length === 1 ? '' : 's'}.`, 'warn');
       } else if (outcome.kind === 'rejected') {
         const refused = outcome.properties.filter((p) => this.object.fields.some((f) => f.name === p));
         for (const f of this.object.fields) f.serverError = refused.includes(f.name) ? outcome.description : null;

@@ -97,6 +97,10 @@ export function formatTyped(type: FieldDocument['type'], value: unknown): string
       return JSON.stringify(value);
     case 'list':
       return JSON.stringify(value, (_k, v: unknown) => (v !== null && typeof v === 'object' && 'name' in v && !Array.isArray(v) ? (v as { name: string }).name : v));
+    case 'rate': {
+      const r = value as { count?: unknown; period?: unknown } | null;
+      return r !== null && typeof r === 'object' && typeof r.count === 'number' && typeof r.period === 'number' ? `${r.count} per ${durationText(r.period)}` : String(value);
+    }
     default:
       return String(value);
   }

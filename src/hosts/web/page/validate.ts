@@ -7,8 +7,10 @@ import {
   compile,
   CompileError,
   EvaluationError,
+  lint,
   readAs,
   type BlockInput,
+  type Diagnostic,
   type Environment,
   type Explanation,
   type HostValue,
@@ -65,6 +67,20 @@ export function checkString(field: FieldDocument, block: EditBlock, part: String
     }
   }
   return result;
+}
+
+/** Which string of a block a lint warning is in (a block of one string has no part: its `else`). */
+export function partOf(d: Diagnostic): StringPart {
+  return d.part === undefined || d.part.kind === 'else' ? { kind: 'else' } : { kind: d.part.kind, index: d.part.condition - 1 };
+}
+
+/**
+ * The lint warnings of a block, as the server answers a save with them: the field's type and
+ * context given. None while a string does not compile (its error shows instead).
+ */
+export function lintBlock(field: FieldDocument, block: BlockInput): Diagnostic[] {
+  const program = compileBlock(field, block);
+  return program === null ? [] : lint(program, { field: { type: field.type, variables: field.variables, constants: field.constants } });
 }
 
 /** The block compiled whole, or null when a string does not compile. */
