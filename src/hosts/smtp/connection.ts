@@ -32,6 +32,14 @@ export class PolicyConnection extends SMTPConnection {
     this.connectAnswers = answers;
   }
 
+  /**
+   * `init` without its pause for early talkers (a client that speaks before the greeting
+   * gets 421): for a simulation, whose client speaks only after the greeting.
+   */
+  initNow(): void {
+    this._setListeners(() => this.connectionReady());
+  }
+
   override _sendGreeting(): void {
     this.send(220, this.connectAnswers.greeting, false);
   }
