@@ -15,7 +15,7 @@ import { PolicySmtpServer } from '../smtp/server.js';
 import { selfSignedCertificate } from '../smtp/tls.js';
 import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
 import { listenAddress, listenFailure, port, untilSignal } from './listen.js';
-import { loadServerConfig, serverConfig, type ServerConfig } from './server-config.js';
+import { loadServerConfig, serverConfig, serverEnvironment, type ServerConfig } from './server-config.js';
 
 function readConfig(values: FlagValues): ServerConfig {
   const file = str(values.config);
@@ -26,9 +26,8 @@ function readConfig(values: FlagValues): ServerConfig {
 async function startSmtp(values: FlagValues, config: ServerConfig, objects: () => ConfigObjects, io: Io, command: string): Promise<PolicySmtpServer> {
   const hostname = str(values.hostname) ?? 'localhost';
   const tls = config.tls ?? (await selfSignedCertificate(hostname));
-  const domain = hostname.includes('.') ? hostname.slice(hostname.indexOf('.') + 1) : hostname;
   const policy = new SessionPolicy(objects, {
-    env: { system: { hostname, domain } },
+    env: serverEnvironment(config, hostname),
     onError: (e) => io.stderr.write(`policy: ${e.object}.${e.field}: ${e.cause instanceof Error ? e.cause.message : String(e.cause)}\n`),
   });
   const host = str(values.host) ?? '127.0.0.1';

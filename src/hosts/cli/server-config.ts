@@ -9,7 +9,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { BlockInput } from '../../language/index.js';
+import type { BlockInput, Environment } from '../../language/index.js';
 import { ADMIN_NAME, type TokenEntry } from '../api/tokens.js';
 import { buildObjects, type ConfigObjects } from '../config/live.js';
 import { ConfigError } from '../config/object.js';
@@ -59,6 +59,17 @@ export function serverConfig(json: unknown, baseDir = '.', schema: Schema = SCHE
   }
   if (tokens.some((t) => (t as TokenEntry).name === ADMIN_NAME)) throw new ConfigError('config', 'tokens', `the token name ${ADMIN_NAME} is the administrator's ($MTA_EXPR_ADMIN_TOKEN): give this token another name`);
   return { objects: buildObjects(overrides, schema), overrides, tokens: tokens as TokenEntry[], users: users as SmtpUser[], tls };
+}
+
+/**
+ * The environment the expressions of a server run in: `system('hostname')` and
+ * `system('domain')` from the hostname, and the lookups of the configuration file. The SMTP
+ * server and the tools that show what it would do (`simulate`, `test`, `replay`) take it
+ * from here, so they evaluate alike.
+ */
+export function serverEnvironment(_config: ServerConfig, hostname: string): Environment {
+  const domain = hostname.includes('.') ? hostname.slice(hostname.indexOf('.') + 1) : hostname;
+  return { system: { hostname, domain } };
 }
 
 export function loadServerConfig(path: string, schema: Schema = SCHEMA): ServerConfig {

@@ -44,6 +44,17 @@ const CLIENT_FLAGS: Readonly<Record<string, Flag>> = {
   insecure: { type: 'boolean', description: "accept the server's TLS certificate unchecked (a self-signed certificate)" },
 };
 
+/** Where `simulate`, `test` and `replay` take the configuration, the users and the lookups from. */
+const POLICY_FLAGS: Readonly<Record<string, Flag>> = {
+  config: { type: 'string', value: 'FILE', description: 'the configuration: a server configuration file or a snapshot file (default: the defaults)' },
+  url: { type: 'string', value: 'URL', description: 'instead, the live configuration of mta-expr serve at URL' },
+  token: CLIENT_FLAGS.token!,
+  insecure: CLIENT_FLAGS.insecure!,
+  backends: { type: 'string', value: 'FILE', description: 'the server configuration file serve runs with: its users (and lookup backends)' },
+  lookups: { type: 'string', value: 'FILE', description: 'in-memory lookup data (JSON: domains, addresses, stores, dns)' },
+  hostname: { type: 'string', value: 'NAME', description: "system('hostname') in the expressions (default localhost)" },
+};
+
 /** The API limits, flags of `serve`. */
 const LIMIT_FLAGS: Readonly<Record<string, Flag>> = {
   'max-size-request': { type: 'string', value: 'BYTES', description: 'largest request body (default 10000000)' },
@@ -59,6 +70,7 @@ const objects = () => import('./client/objects.js');
 const configuration = () => import('./client/configuration.js');
 const history = () => import('./client/history.js');
 const policyd = () => import('./policyd-command.js');
+const simulate = () => import('./simulate-command.js');
 
 const SOURCE = { min: 0, max: 1 };
 
@@ -213,6 +225,21 @@ export const COMMANDS: readonly Command[] = [
       verbose: { type: 'boolean', description: 'log every decision' },
     },
     run: async (a) => (await policyd()).policydCommand(a),
+  },
+  {
+    name: 'simulate',
+    operands: '',
+    summary: 'a fake SMTP session on the terminal (or a piped script): each reply the SMTP server would send, and the fields each command evaluated',
+    positionals: { min: 0, max: 0 },
+    flags: {
+      ...POLICY_FLAGS,
+      'remote-ip': { type: 'string', value: 'IP', description: "the client's address (default 127.0.0.1)" },
+      'local-port': { type: 'string', value: 'PORT', description: 'the port the client connects to, seen as local_port (default 25)' },
+      listener: { type: 'string', value: 'NAME', description: 'the listener (default: submission for 587, submissions for 465, else smtp)' },
+      tls: { type: 'boolean', description: 'the connection is TLS from the start (implicit TLS)' },
+      json: { type: 'boolean', description: 'one JSON event a line: the command, the reply, the fields, the wait' },
+    },
+    run: async (a) => (await simulate()).simulateCommand(a),
   },
 ];
 
