@@ -11,6 +11,7 @@ import { LiveConfig, type ConfigObjects } from '../config/live.js';
 import { FileStore } from '../config/store.js';
 import { str } from '../json.js';
 import { SessionPolicy } from '../smtp/policy.js';
+import { SessionRecorder } from '../smtp/record.js';
 import { PolicySmtpServer } from '../smtp/server.js';
 import { selfSignedCertificate } from '../smtp/tls.js';
 import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
@@ -22,13 +23,26 @@ function readConfig(values: FlagValues): ServerConfig {
   return file ? loadServerConfig(file) : serverConfig({});
 }
 
+/** The running SMTP server, and what stops it (with the record file, if any). */
+interface RunningSmtp {
+  stop(): Promise<void>;
+}
+
 /** Starts the SMTP server on a configuration provider; resolves with the running server. */
-async function startSmtp(values: FlagValues, config: ServerConfig, objects: () => ConfigObjects, io: Io, command: string): Promise<PolicySmtpServer> {
+async function startSmtp(values: FlagValues, config: ServerConfig, objects: () => ConfigObjects, io: Io, command: string): Promise<RunningSmtp> {
   const hostname = str(values.hostname) ?? 'localhost';
   const tls = config.tls ?? (await selfSignedCertificate(hostname));
+  const recordFile = str(values.record);
+  let recorder: SessionRecorder | undefined;
+  try {
+    recorder = recordFile === undefined ? undefined : await SessionRecorder.open(recordFile, (m) => io.stderr.write(`smtp: ${m}\n`));
+  } catch (e) {
+    throw new CommandError((e as Error).message);
+  }
   const policy = new SessionPolicy(objects, {
     env: serverEnvironment(config, hostname),
     onError: (e) => io.stderr.write(`policy: ${e.object}.${e.field}: ${e.cause instanceof Error ? e.cause.message : String(e.cause)}\n`),
+    ...(recorder ? { onStage: recorder.record } : {}),
   });
   const host = str(values.host) ?? '127.0.0.1';
   const smtpPort = port(str(values['smtp-port']), 2525, '--smtp-port', command);
@@ -52,12 +66,18 @@ async function startSmtp(values: FlagValues, config: ServerConfig, objects: () =
     ports = await server.start();
   } catch (e) {
     await server.stop();
+    await recorder?.close();
     listenFailure(e, `${host} (ports ${smtpPort}, ${submissionPort})`);
   }
   io.stdout.write(
-    `mta-expr SMTP server ${hostname}: smtp on ${host}:${ports.smtp} (local_port 25), submission on ${host}:${ports.submission} (local_port 587); STARTTLS on both${config.tls ? '' : ' (self-signed certificate)'}\n`,
+    `mta-expr SMTP server ${hostname}: smtp on ${host}:${ports.smtp} (local_port 25), submission on ${host}:${ports.submission} (local_port 587); STARTTLS on both${config.tls ? '' : ' (self-signed certificate)'}${recorder ? `; recording sessions to ${recorder.path}` : ''}\n`,
   );
-  return server;
+  return {
+    stop: async () => {
+      await server.stop();
+      await recorder?.close();
+    },
+  };
 }
 
 /** `mta-expr smtp`. */
@@ -69,7 +89,7 @@ export async function smtpCommand({ values, io }: CommandArgs): Promise<number> 
   return 0;
 }
 
-const SMTP_ONLY = ['smtp-port', 'submission-port', 'host', 'verbose'];
+const SMTP_ONLY = ['smtp-port', 'submission-port', 'host', 'verbose', 'record'];
 
 /** The `serve` flag of each API limit: `--max-calls-in-request` for maxCallsInRequest. */
 const LIMIT_FLAGS = Object.fromEntries(Object.keys(DEFAULT_LIMITS).map((name) => [name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), name])) as Record<string, keyof ApiLimits>;
@@ -124,7 +144,7 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
   const bound = (api.address() as { port: number }).port;
   const address = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${bound}`;
   io.stdout.write(`mta-expr management API on ${address}/api, session at ${address}/jmap/session (configuration in ${data}${tls && !config.tls ? '; self-signed certificate' : ''})\n`);
-  let smtp: PolicySmtpServer | null = null;
+  let smtp: RunningSmtp | null = null;
   try {
     smtp = values.smtp ? await startSmtp(values, config, () => live.objects(), io, 'serve') : null;
   } catch (e) {

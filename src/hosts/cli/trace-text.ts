@@ -10,15 +10,7 @@
  */
 import type { JsonValue } from '../../language/index.js';
 import type { BlockTrace, FieldTrace } from '../config/object.js';
-
-/** A typed value as an operator reads it: lists of constants bare, strings quoted, none for no string. */
-export function showValue(type: string, value: unknown): string {
-  if (value === undefined) return 'no value';
-  if (value === null) return 'none';
-  if (type === 'constantList' && Array.isArray(value)) return `[${value.join(', ')}]`;
-  if (type === 'duration' && typeof value === 'number') return `${value} ms`;
-  return JSON.stringify(value);
-}
+import { showValue } from '../config/show.js';
 
 /** A condition's raw value, when it says more than true or false (a string, a list). */
 function rawSuffix(value: JsonValue): string {

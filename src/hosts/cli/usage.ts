@@ -36,6 +36,7 @@ const SMTP_FLAGS: Readonly<Record<string, Flag>> = {
   host: { type: 'string', value: 'ADDR', description: 'address the listeners bind (default 127.0.0.1)' },
   config: { type: 'string', value: 'FILE', description: 'server configuration file (JSON): field overrides, users, tls, tokens' },
   verbose: { type: 'boolean', description: 'log the SMTP traffic' },
+  record: { type: 'string', value: 'FILE', description: "append each session's evaluated inputs to FILE (JSON lines, for replay; no message, password or token)" },
 };
 
 const CLIENT_FLAGS: Readonly<Record<string, Flag>> = {
@@ -71,6 +72,7 @@ const configuration = () => import('./client/configuration.js');
 const history = () => import('./client/history.js');
 const policyd = () => import('./policyd-command.js');
 const simulate = () => import('./simulate-command.js');
+const replay = () => import('./replay-command.js');
 
 const SOURCE = { min: 0, max: 1 };
 
@@ -240,6 +242,26 @@ export const COMMANDS: readonly Command[] = [
       json: { type: 'boolean', description: 'one JSON event a line: the command, the reply, the fields, the wait' },
     },
     run: async (a) => (await simulate()).simulateCommand(a),
+  },
+  {
+    name: 'replay',
+    operands: 'FILE… --config CANDIDATE',
+    summary: 'what a candidate configuration would change in sessions recorded by smtp --record',
+    positionals: { min: 1, max: Infinity },
+    flags: {
+      config: { type: 'string', value: 'FILE', description: 'the candidate configuration (a server configuration file or a snapshot file; required)' },
+      current: { type: 'string', value: 'FILE', description: 'the current configuration (default: the defaults, or the live one with --url)' },
+      url: { type: 'string', value: 'URL', description: 'the current configuration is the live one of mta-expr serve at URL' },
+      token: CLIENT_FLAGS.token!,
+      insecure: CLIENT_FLAGS.insecure!,
+      backends: POLICY_FLAGS.backends!,
+      lookups: POLICY_FLAGS.lookups!,
+      hostname: POLICY_FLAGS.hostname!,
+      examples: { type: 'string', value: 'N', description: 'examples shown per change (default 3)' },
+      json: { type: 'boolean', description: 'print the report as one JSON line' },
+      'exit-code': { type: 'boolean', description: 'exit 3 when a decision would change' },
+    },
+    run: async (a) => (await replay()).replayCommand(a),
   },
 ];
 
