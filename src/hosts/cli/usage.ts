@@ -73,6 +73,7 @@ const history = () => import('./client/history.js');
 const policyd = () => import('./policyd-command.js');
 const simulate = () => import('./simulate-command.js');
 const replay = () => import('./replay-command.js');
+const policyTest = () => import('./test-command.js');
 
 const SOURCE = { min: 0, max: 1 };
 
@@ -242,6 +243,20 @@ export const COMMANDS: readonly Command[] = [
       json: { type: 'boolean', description: 'one JSON event a line: the command, the reply, the fields, the wait' },
     },
     run: async (a) => (await simulate()).simulateCommand(a),
+  },
+  {
+    name: 'test',
+    operands: 'FILE…',
+    summary: 'policy unit tests: each case of the test files, what differs, a summary; exit 1 when a case fails',
+    positionals: { min: 1, max: Infinity },
+    flags: {
+      ...POLICY_FLAGS,
+      config: { type: 'string', value: 'FILE', description: "the configuration under test instead of the files' own (a server configuration file or a snapshot file)" },
+      junit: { type: 'string', value: 'FILE', description: 'write the results as JUnit XML' },
+      coverage: { type: 'boolean', description: 'print the branch coverage of each configuration (never-taken branches by line)' },
+      'coverage-json': { type: 'string', value: 'FILE', description: 'write the coverage as JSON' },
+    },
+    run: async (a) => (await policyTest()).testCommand(a),
   },
   {
     name: 'replay',
