@@ -6,7 +6,7 @@
  * `--coverage-json FILE` writes it. Exit code 0 when every case passes, 1 otherwise.
  */
 import { writeFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import type { ConfigObjects } from '../config/live.js';
 import { str } from '../json.js';
 import { selfSignedCertificate } from '../smtp/tls.js';
@@ -45,6 +45,12 @@ function locator(file: string): PartLocator {
   };
 }
 
+/** A path as shown: relative to the working directory when it is inside it. */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' || rel.startsWith('..') || isAbsolute(rel) ? path : rel;
+}
+
 /** The failure lines of a case, as printed under it. */
 function failureText(r: CaseResult, s: Styles): string[] {
   return [...r.failures.map((f) => `      ${s.red(f)}`), ...r.traces.flatMap((t) => traceLines(t, '        ').map((l) => s.dim(l)))];
@@ -69,12 +75,16 @@ export function coverageText(c: Covered, s: Styles): string {
     out.push(taken < f.branches.length || seen < f.conditions.length * 2 ? s.red(line.trimEnd()) : line.trimEnd());
   }
   const where = (f: FieldCoverage, line: number | undefined): string => (f.isDefault ? '(default)' : line !== undefined && c.file ? `${c.file}:${line}` : `(${c.label})`);
-  const never = fields.flatMap((f) => f.branches.filter((b) => b.taken === 0).map((b) => ({ at: where(f, b.line), name: `${f.object}.${f.field}`, what: `${b.branch}${b.source ? `  ${b.source}` : ''}` })));
-  const unseen = fields.flatMap((f) =>
-    f.conditions.filter((x) => x.true === 0 || x.false === 0).map((x) => ({ at: where(f, x.line), name: `${f.object}.${f.field}`, what: `if #${x.condition} ${x.source}  never ${x.true === 0 && x.false === 0 ? 'evaluated' : x.true === 0 ? 'true' : 'false'}` })),
+  const never = fields.flatMap((f) =>
+    f.branches.filter((b) => b.taken === 0).map((b) => ({ at: where(f, b.line), line: f.isDefault ? undefined : b.line, name: `${f.object}.${f.field}`, what: `${b.branch}${b.source ? `  ${b.source}` : ''}` })),
   );
-  const list = (title: string, rows: Array<{ at: string; name: string; what: string }>): void => {
+  const unseen = fields.flatMap((f) =>
+    f.conditions.filter((x) => x.true === 0 || x.false === 0).map((x) => ({ at: where(f, x.line), line: f.isDefault ? undefined : x.line, name: `${f.object}.${f.field}`, what: `if #${x.condition} ${x.source}  never ${x.true === 0 && x.false === 0 ? 'evaluated' : x.true === 0 ? 'true' : 'false'}` })),
+  );
+  const list = (title: string, rows: Array<{ at: string; name: string; what: string; line?: number }>): void => {
     if (rows.length === 0) return;
+    // By line in the file; the defaults, which have none, after.
+    rows.sort((x, y) => (x.line ?? Infinity) - (y.line ?? Infinity));
     const a = Math.max(...rows.map((r) => r.at.length));
     const n = Math.max(...rows.map((r) => r.name.length));
     out.push(`  ${title}:`, ...rows.map((r) => `    ${r.at.padEnd(a)}  ${r.name.padEnd(n)}  ${r.what}`));
@@ -130,7 +140,7 @@ export async function testCommand({ values, positionals, io }: CommandArgs): Pro
     const { setup, configFile } = await fileSetup(file, values, io, setups);
     let cov = covered.get(setup.objects);
     if (cov === undefined) {
-      cov = { label: setup.description, coverage: new Coverage(setup.objects, configFile ? locator(configFile) : undefined), ...(configFile ? { file: relative(process.cwd(), configFile) || configFile } : {}) };
+      cov = { label: setup.description, coverage: new Coverage(setup.objects, configFile ? locator(configFile) : undefined), ...(configFile ? { file: shownPath(configFile) } : {}) };
       covered.set(setup.objects, cov);
     }
     const runner = new CaseRunner({

@@ -94,11 +94,13 @@ export class JsonSource {
     for (const child of node.children ?? []) this.checkKeys(child);
   }
 
-  /** The position of the value at a path (the nearest enclosing value that exists). */
-  locate(path: JsonPath): { line: number; column: number } {
+  /** The position of the value at a path, or of its key (the nearest enclosing value that exists). */
+  locate(path: JsonPath, key = false): { line: number; column: number } {
     for (let n = path.length; n >= 0; n--) {
       const node = jsonc.findNodeAtLocation(this.root, path.slice(0, n));
-      if (node !== undefined) return this.position(node.offset);
+      if (node === undefined) continue;
+      const at = key && n === path.length && node.parent?.type === 'property' ? node.parent : node;
+      return this.position(at.offset);
     }
     return { line: 1, column: 1 };
   }

@@ -20,10 +20,10 @@ export class TestFileError extends Error {
     readonly line: number,
     readonly column: number,
     readonly detail: string,
-    /** The case it is in, if any. */
+    /** The case it is in, if any: its name quoted, or `#N`. */
     readonly caseName?: string,
   ) {
-    super(`${file}:${line}:${column}: ${caseName !== undefined ? `case ${JSON.stringify(caseName)}: ` : ''}${detail}`);
+    super(`${file}:${line}:${column}: ${caseName !== undefined ? `case ${caseName}: ` : ''}${detail}`);
   }
 }
 
@@ -82,29 +82,64 @@ function pathOf(pointer: string): JsonPath {
     .map((p) => (/^(0|[1-9][0-9]*)$/.test(p) ? Number(p) : p));
 }
 
-/** The errors worth showing: the innermost, in plain words. */
-function schemaFaults(errors: readonly OutputUnit[]): Array<{ path: JsonPath; message: string }> {
-  const wrappers = new Set(['properties', 'items', 'prefixItems', '$ref', 'allOf', 'additionalProperties', 'false', 'propertyNames']);
-  const out: Array<{ path: JsonPath; message: string }> = [];
-  for (const e of errors) {
-    const path = pathOf(e.instanceLocation);
-    if (e.keyword === 'additionalProperties') {
-      const name = /^Property "(.*)" does not match additional properties schema\.$/.exec(e.error)?.[1];
-      const known = e.keywordLocation.endsWith('/expect/additionalProperties') || e.keywordLocation.includes('$defs/expect');
-      if (name !== undefined && !known) out.push({ path: [...path, name], message: `unknown property ${JSON.stringify(name)}` });
+/** The description of the schema an anyOf belongs to (its keyword location, `$ref`s followed). */
+function anyOfDescription(keywordLocation: string): string | undefined {
+  let node: unknown = TEST_FILE_SCHEMA;
+  const segments = keywordLocation.replace(/^#\/?/, '').split('/').slice(0, -1);
+  for (const seg of segments) {
+    if (node === null || typeof node !== 'object') return undefined;
+    if (Array.isArray(node)) {
+      node = node[Number(seg)];
       continue;
     }
+    const ref = (node as { $ref?: unknown }).$ref;
+    if (seg === '$ref' && typeof ref === 'string') {
+      node = ref
+        .replace(/^#\//, '')
+        .split('/')
+        .reduce<unknown>((n, k) => (isObject(n) ? n[k] : undefined), TEST_FILE_SCHEMA);
+    } else node = (node as Record<string, unknown>)[seg];
+  }
+  return isObject(node) && typeof node.description === 'string' ? node.description : undefined;
+}
+
+/**
+ * The fault worth showing, in plain words: errors inside the alternatives of an `anyOf`
+ * say little (each alternative fails its own way), so the innermost `anyOf` that fails
+ * speaks for them with its description; otherwise the innermost error.
+ */
+function schemaFault(errors: readonly OutputUnit[]): { path: JsonPath; message: string; key?: boolean } {
+  const wrappers = new Set(['properties', 'items', 'prefixItems', '$ref', 'allOf', 'false', 'propertyNames']);
+  const out: Array<{ path: JsonPath; message: string; key?: boolean }> = [];
+  for (const e of errors) {
+    const path = pathOf(e.instanceLocation);
+    if (e.keyword === 'anyOf') {
+      const d = anyOfDescription(e.keywordLocation);
+      out.push({ path, message: d ? `expected ${d.charAt(0).toLowerCase()}${d.slice(1)}` : 'the value matches none of its allowed forms' });
+      continue;
+    }
+    if (e.keywordLocation.includes('/anyOf/')) continue;
     if (e.keyword === 'propertyNames') {
-      const name = /Property name "(.*)" does not match schema/.exec(e.error)?.[1];
-      if (name !== undefined) out.push({ path: [...path, name], message: `${JSON.stringify(name)} is not a field name of the form Object.field` });
+      const name = /^Property name "(.*)" does not match schema\.$/.exec(e.error)?.[1];
+      if (name !== undefined) out.push({ path: [...path, name], message: `${JSON.stringify(name)} is not a field name of the form Object.field`, key: true });
+      continue;
+    }
+    if (e.keywordLocation.includes('/propertyNames/')) continue;
+    if (e.keyword === 'additionalProperties') {
+      const name = /^Property "(.*)" does not match additional properties schema\.$/.exec(e.error)?.[1];
+      if (name !== undefined) out.push({ path: [...path, name], message: `unknown property ${JSON.stringify(name)}`, key: true });
       continue;
     }
     if (wrappers.has(e.keyword)) continue;
-    out.push({ path, message: e.error.replace(/^Instance /, 'the value ').replace(/"\.$/, '".') });
+    const missing = e.keyword === 'required' ? /required property "(.*)"/.exec(e.error)?.[1] : undefined;
+    if (missing !== undefined) {
+      out.push({ path, message: `${path.length > 0 ? `${path.join('.')}: ` : ''}missing the property ${JSON.stringify(missing)}` });
+      continue;
+    }
+    out.push({ path, message: `${path.length > 0 ? `${path.join('.')}: ` : ''}${e.error.replace(/^Instance /, 'the value ')}` });
   }
-  // Among faults at one place, the first; a fault inside another is shown rather than its container's.
-  const deepest = out.filter((f) => !out.some((g) => g !== f && g.path.length > f.path.length && f.path.every((p, i) => g.path[i] === p)));
-  return deepest.length > 0 ? deepest : out;
+  const depth = Math.max(...out.map((f) => f.path.length));
+  return out.find((f) => f.path.length === depth) ?? { path: [], message: 'the file does not match the test file schema' };
 }
 
 const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
@@ -133,19 +168,20 @@ export function parseTestFile(path: string, text: string, schema: Schema = SCHEM
     throw e;
   }
   const json = source.value;
-  const caseName = (p: JsonPath): string | undefined => {
+  const caseLabel = (p: JsonPath): string | undefined => {
     if (p[0] !== 'cases' || typeof p[1] !== 'number' || !isObject(json) || !Array.isArray(json.cases)) return undefined;
     const c = json.cases[p[1]] as unknown;
-    return isObject(c) && typeof c.name === 'string' ? c.name : `#${p[1] + 1}`;
+    return isObject(c) && typeof c.name === 'string' ? JSON.stringify(c.name) : `#${p[1] + 1}`;
   };
-  const fault = (p: JsonPath, message: string): TestFileError => {
-    const { line, column } = source.locate(p);
-    return new TestFileError(path, line, column, message, caseName(p));
+  /** A fault at a value, or at its key (a property that should not be there, a field name). */
+  const fault = (p: JsonPath, message: string, key = false): TestFileError => {
+    const { line, column } = source.locate(p, key);
+    return new TestFileError(path, line, column, message, caseLabel(p));
   };
   const result = validator.validate(json);
   if (!result.valid) {
-    const f = schemaFaults(result.errors)[0]!;
-    throw fault(f.path, `${f.path.length > 0 ? `${f.path.join('.')}: ` : ''}${f.message}`);
+    const f = schemaFault(result.errors);
+    throw fault(f.path, f.message, f.key === true);
   }
   const file = json as {
     config?: string;
@@ -160,9 +196,9 @@ export function parseTestFile(path: string, text: string, schema: Schema = SCHEM
       const p = [...at, name];
       const [objectName, fieldName] = name.split('.') as [string, string];
       const object = objectSchema(schema, objectName);
-      if (object === undefined) throw fault(p, `${name}: no object ${objectName} (the objects: ${Object.keys(schema).join(', ')})`);
+      if (object === undefined) throw fault(p, `${name}: no object ${objectName} (the objects: ${Object.keys(schema).join(', ')})`, true);
       const f = fieldSchema(object, fieldName);
-      if (f === undefined) throw fault(p, `${name}: ${objectName} has no field ${fieldName} (its fields: ${Object.keys(object.fields).join(', ')})`);
+      if (f === undefined) throw fault(p, `${name}: ${objectName} has no field ${fieldName} (its fields: ${Object.keys(object.fields).join(', ')})`, true);
       const detailed = isObject(given);
       const out: FieldExpectation = { object: objectName, field: fieldName, type: f.type };
       if (detailed && given.error !== undefined) out.error = given.error as boolean | string;
