@@ -303,9 +303,10 @@ describe('trace', () => {
     expect(asConstantList(t.value)).toEqual(['oauthbearer', 'xoauth2']);
   });
 
-  it('gives null for an unset block and rejects with EvaluationError when a lookup fails', async () => {
+  it('gives null for an unset block and rejects with EvaluationError when a function fails', async () => {
     expect(await compile({ match: [], else: '' }).trace({})).toEqual({ explanation: { conditions: [], taken: null, value: null, captures: [] }, value: null });
-    await expect(compile("key_get('missing', 'k')").trace({}, { lookups: new MemoryLookups() })).rejects.toBeInstanceOf(EvaluationError);
+    const boom = compile('boom()', { functions: [{ name: 'boom', arity: 0, asyncFn: async () => Promise.reject(new Error('down')) }] });
+    await expect(boom.trace({})).rejects.toBeInstanceOf(EvaluationError);
   });
 });
 
