@@ -3,12 +3,14 @@
  * the variables its fields saw) is evaluated under the current configuration and under a
  * candidate, field by field, and every decision that would change is counted — by field,
  * by change of value (`[plain, login] → []`), with the sessions, the client networks they
- * came from, and a few examples.
+ * came from, and a few examples. A field whose block is the same in both configurations
+ * decides the same and is not evaluated, unless it calls host lookups (whose answers may
+ * differ from one evaluation to the next).
  */
 import ipaddr from 'ipaddr.js';
 import type { Environment } from '../../language/index.js';
 import type { ConfigObjects } from '../config/live.js';
-import { describeCause } from '../config/object.js';
+import { describeCause, sameBlock } from '../config/object.js';
 import { SCHEMA, type Schema } from '../config/schema.js';
 import { showValue } from '../config/show.js';
 import { STAGES, type StageName } from '../smtp/policy.js';
@@ -119,7 +121,14 @@ export class Replay {
   private readonly examples: number;
 
   constructor(private readonly options: ReplayOptions) {
-    this.fields = stageFields(options.schema ?? SCHEMA);
+    const differ = ({ object, field }: { object: string; field: string }): boolean => {
+      const a = options.current[object];
+      const b = options.candidate[object];
+      if (a === undefined || b === undefined) return false;
+      return !sameBlock(a.block(field), b.block(field)) || a.program(field).isAsync || b.program(field).isAsync;
+    };
+    const all = stageFields(options.schema ?? SCHEMA);
+    this.fields = Object.fromEntries(Object.entries(all).map(([stage, fields]) => [stage, fields.filter(differ)])) as typeof all;
     this.env = options.env ?? {};
     this.examples = options.examples ?? 3;
   }
@@ -142,9 +151,8 @@ export class Replay {
     this.sessions.add(step.session);
     let changed = false;
     for (const { object, field, type } of this.fields[step.stage]) {
-      const cur = this.options.current[object];
-      const cand = this.options.candidate[object];
-      if (cur === undefined || cand === undefined) continue;
+      const cur = this.options.current[object]!;
+      const cand = this.options.candidate[object]!;
       const a = await cur.evaluate(field, step.vars, this.env, (e) => this.fail('current', object, field, e.cause));
       const b = await cand.evaluate(field, step.vars, this.env, (e) => this.fail('candidate', object, field, e.cause));
       const ka = JSON.stringify(a);
