@@ -34,7 +34,7 @@ describe('the example test file', () => {
     const r = runCli(['test', 'examples/default-policy.test.json', '--coverage'], NO_COLOR);
     expect(r.err).toBe('');
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/\n6 passed, 0 failed \(6 cases in 1 file, \d+ ms\)\n/);
+    expect(r.out).toContain('\n6 passed, 0 failed (6 cases in 1 file)\n');
     expect(r.out).toContain('coverage of the defaults: 11 of 11 branches taken (100%), 4 of 4 condition outcomes seen (100%)');
     expect(r.out).not.toContain('never taken');
   });
@@ -87,7 +87,7 @@ describe('cases', () => {
     expect(r.out).toContain('      reply to `EHLO x`: expected "250 AUTH PLAIN", got 250-localhost Nice to meet you, [127.0.0.1] / 250-PIPELINING / 250-8BITMIME / 250-SMTPUTF8 / 250-AUTH OAUTHBEARER / 250 STARTTLS');
     expect(r.out).toContain('      reply to `MAIL FROM:<a@b.c>`: expected 250, got 530 Error: authentication Required');
     expect(r.out).toContain('      the server closed the connection before `NOOP`');
-    expect(r.out).toMatch(/\n2 passed, 3 failed \(5 cases in 1 file, \d+ (ms|\.\d s)\)\n/);
+    expect(r.out).toContain('\n2 passed, 3 failed (5 cases in 1 file)\n');
   });
 
   it('writes JUnit XML that an XML parser reads: one testcase per case, failures with what differs', async () => {

@@ -135,7 +135,6 @@ export async function testCommand({ values, positionals, io }: CommandArgs): Pro
   const suites: JunitSuite[] = [];
   let passed = 0;
   let failed = 0;
-  const started = performance.now();
   for (const file of files) {
     const { setup, configFile } = await fileSetup(file, values, io, setups);
     let cov = covered.get(setup.objects);
@@ -162,8 +161,8 @@ export async function testCommand({ values, positionals, io }: CommandArgs): Pro
     }
   }
   const total = passed + failed;
-  const ms = performance.now() - started;
-  io.stdout.write(`\n${failed > 0 ? s.red(`${passed} passed, ${failed} failed`) : s.green(`${passed} passed, ${failed} failed`)} (${total} case${total === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'}, ${ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`})\n`);
+  const summary = `${passed} passed, ${failed} failed`;
+  io.stdout.write(`\n${failed > 0 ? s.red(summary) : s.green(summary)} (${total} case${total === 1 ? '' : 's'} in ${files.length} file${files.length === 1 ? '' : 's'})\n`);
   if (values.coverage) for (const c of covered.values()) io.stdout.write('\n' + coverageText(c, s));
   const write = (flag: string, text: string): void => {
     const file = str(values[flag])!;
