@@ -83,6 +83,8 @@ export async function simulateCommand({ values, io }: CommandArgs): Promise<numb
         break;
       }
       show(await session.send(line));
+      // On a terminal the session ends with the connection; a script's remaining lines are said to be left unsent.
+      if (session.closed && !echo) break;
     }
   } finally {
     session.close();
