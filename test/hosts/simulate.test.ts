@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
+import { ADMIN_TOKEN, call, serve } from '../support/serve.js';
 import { python, startCli, type Running } from '../support/servers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mta-expr-simulate-'));
@@ -227,5 +228,26 @@ describe('simulate output', () => {
     writeFileSync(lookups, JSON.stringify({ stores: { vip: { '192.0.2.5': 1 } } }));
     expect(runCli(['simulate', '--config', config, '--lookups', lookups, '--remote-ip', '192.0.2.5'], { input: '' }).out.split('\n')[0]).toBe('220 welcome, friend');
     expect(runCli(['simulate', '--config', config, '--lookups', lookups, '--remote-ip', '192.0.2.6'], { input: '' }).out.split('\n')[0]).toBe('220 hello');
+  });
+});
+
+describe('simulate on the live configuration of serve', () => {
+  it('reads the configuration through the API (--url, --token) and the users from --backends', async () => {
+    const served = await serve();
+    try {
+      const [, set] = await call(served, 'x:MtaStageConnect/set', { update: { singleton: { 'smtpGreeting/else': "'live greeting'" } } });
+      expect(set.updated).toHaveProperty('singleton');
+      const script = ['EHLO x', 'AUTH PLAIN ' + b64('\0jane@example.org\0secret')].join('\n');
+      const r = runCli(['simulate', '--json', '--url', served.url, '--token', ADMIN_TOKEN, '--backends', CONFIG, '--local-port', '587', '--tls'], { input: script });
+      expect(r.err).toBe('');
+      const [greeting, , auth] = r.out.trim().split('\n').map((l) => JSON.parse(l));
+      expect(greeting.reply).toEqual({ code: 220, lines: ['220 live greeting'] });
+      expect(auth.reply.code).toBe(235);
+      const refused = runCli(['simulate', '--url', served.url, '--token', 'wrong-token-0123456789'], { input: '' });
+      expect(refused.code).toBe(1);
+      expect(refused.err).toMatch(/^error: cannot read the configuration of the management API at http:\/\/127\.0\.0\.1:\d+: .*401/);
+    } finally {
+      await served.stop();
+    }
   });
 });
