@@ -4,7 +4,19 @@
  * Everything here uses the language only through its public entry (`mta-expr`).
  */
 export { SCHEMA, fieldSchema, objectSchema, type FieldSchema, type FieldType, type ObjectSchema, type Schema } from './config/schema.js';
-export { canonicalBlock, compileField, ConfigError, ConfigObject, defaultBlock, type CanonicalBlock, type ErrorHook, type FieldError, type FieldValue } from './config/object.js';
+export {
+  canonicalBlock,
+  compileField,
+  ConfigError,
+  ConfigObject,
+  defaultBlock,
+  type BlockTrace,
+  type CanonicalBlock,
+  type ErrorHook,
+  type FieldError,
+  type FieldTrace,
+  type FieldValue,
+} from './config/object.js';
 export { buildObjects, ConfigTransaction, LiveConfig, type ConfigObjects, type ConfigView, type FollowEvent, type FollowOptions, type StoreHealth, type UpdateResult } from './config/live.js';
 export { FileStore, INITIAL_STATE, MemoryStore, type ConfigChange, type ConfigStore, type HistoryEntry, type StoredConfig, type StoreWatch } from './config/store.js';
 export { MemoryKeyStore, MemoryLookups, type MemoryLookupsInit } from './lookups/memory.js';
@@ -26,10 +38,18 @@ export {
   type MailAnswers,
   type PolicyOptions,
   type StageName,
+  type StageEvent,
   type StageValues,
 } from './smtp/policy.js';
 export { PolicySmtpServer, type PolicySmtpServerOptions, type ReceivedMessage, type SmtpListener, type SmtpUser } from './smtp/server.js';
 export { selfSignedCertificate } from './smtp/tls.js';
+export { SimulatedSession, Simulator, type Exchange, type SimulatedConnection, type SimulatorOptions, type SmtpReply, type StageField } from './smtp/simulation.js';
+export { parseRecordedStep, SessionRecorder, type RecordedStep } from './smtp/record.js';
+export { Coverage, type BranchCoverage, type ConditionCoverage, type CoverageTotals, type FieldCoverage } from './testing/coverage.js';
+export { CaseRunner, type CaseResult, type CaseSetup } from './testing/runner.js';
+export { parseTestFile, TestFileError, type TestCase, type TestFile } from './testing/test-file.js';
+export { TEST_FILE_SCHEMA } from './testing/test-file-schema.js';
+export { Replay, type ReplayReport } from './testing/replay.js';
 export { closeApiServer, createApiServer, healthReport, type ApiServerOptions, type RequestHandler } from './api/http.js';
 export { handleJmap } from './api/jmap.js';
 export { ACCOUNT_ID, apiLimits, ATOMIC, CORE, DEFAULT_LIMITS as DEFAULT_API_LIMITS, HISTORY, sessionResource, STALWART, type ApiLimits } from './api/session.js';

@@ -44,6 +44,15 @@ export interface Explanation {
   captures: string[];
 }
 
+/**
+ * What `trace` reports: the explanation, and the value as `evaluateAsync` gives it (host
+ * values: constants as `Constant`, floats unboxed), for a host that reads it as a type.
+ */
+export interface Trace {
+  explanation: Explanation;
+  value: HostValue | null;
+}
+
 /** What the program needs at run time (from the checker). */
 export interface ProgramUsage {
   variables: ReadonlySet<string>;
@@ -57,7 +66,7 @@ interface Walked {
   taken: number | null;
 }
 
-type Trace = (condition: number, value: Value, s: State) => void;
+type ConditionObserver = (condition: number, value: Value, s: State) => void;
 
 // The entry of every evaluation. These stay in this module: V8 inlines them into
 // `evaluate` only when they are not imported (measured: 2 ns per evaluation).
@@ -207,6 +216,16 @@ export class Program {
 
   /** Evaluates step by step, reporting each condition's value, the branch taken and the captures. */
   async explain(vars?: Vars, env?: Environment): Promise<Explanation> {
+    return (await this.trace(vars, env)).explanation;
+  }
+
+  /**
+   * The walk of `explain`, with the value: what a host records when it needs to know what
+   * was evaluated (a simulation, branch coverage). It runs the walk's closures (each
+   * condition, then the branch taken), never the fast runner of `evaluate`, so tracing
+   * costs nothing to the programs that are not traced.
+   */
+  async trace(vars?: Vars, env?: Environment): Promise<Trace> {
     const conditions: ConditionTrace[] = [];
     const captures = (s: State): string[] => s.captures.map((c) => String(toHost(c)));
     const s = newState(vars, env, this.usesCaptures);
@@ -215,12 +234,13 @@ export class Program {
       conditions.push({ condition: i + 1, source: whens[i]!.source, value: toJsonValue(v), matched: truthy(v), captures: captures(s) });
     });
     const source = (kind: 'then' | 'else', condition?: number): string => this.parts.find((p) => p.part.kind === kind && (kind === 'else' || (p.part as { condition: number }).condition === condition))!.source;
-    return {
+    const explanation: Explanation = {
       conditions,
       taken: taken === null ? null : taken < 0 ? { kind: 'else', source: source('else') } : { kind: 'then', condition: taken + 1, source: source('then', taken + 1) },
       value: taken === null ? null : toJsonValue(value),
       captures: captures(s),
     };
+    return { explanation, value: taken === null || value === undefined ? null : toHost(value) };
   }
 
   /**
@@ -228,7 +248,7 @@ export class Program {
    * condition whose value is truthy selects its `then`, else the `else` (SPEC §1). The
    * synchronous runner of `evaluate` is the compiled form of this walk.
    */
-  private async walk(s: State, trace?: Trace): Promise<Walked> {
+  private async walk(s: State, trace?: ConditionObserver): Promise<Walked> {
     const { conditions, otherwise } = this.closures;
     try {
       for (let i = 0; i < conditions.length; i++) {

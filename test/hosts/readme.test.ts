@@ -1,5 +1,5 @@
 /**
- * The README as a newcomer pastes it: every command of the Quick start and CLI sections.
+ * The README as a newcomer pastes it: every command of the Quick start, CLI and policy-testing sections.
  * A `console` block is a transcript (`$ command` lines, then what the command prints): each
  * command runs from the project root and must print exactly that. The Quick start's `sh`
  * block is what CI runs: its commands must be the ones `.ci/run` runs.
@@ -54,7 +54,7 @@ describe('README', () => {
     expect(scripts.example).toBe(`npm run build && ${example}`);
   });
 
-  it.each([...commands('Quick start'), ...commands('The CLI')].map((c) => [c.command, c] as const))('%s', (_, { command, output }) => {
+  it.each([...commands('Quick start'), ...commands('The CLI'), ...commands('Testing a policy')].map((c) => [c.command, c] as const))('%s', (_, { command, output }) => {
     const r = spawnSync('bash', ['-c', command], { cwd: ROOT, encoding: 'utf8', timeout: 30_000, env: { ...process.env, NO_COLOR: '1' } });
     expect(r.stdout + r.stderr).toBe(output);
   });

@@ -289,6 +289,27 @@ describe('explain', () => {
   });
 });
 
+describe('trace', () => {
+  it('gives the explanation and the value as evaluateAsync does, constants as Constant', async () => {
+    const b = compile(SASL, EHLO);
+    for (const vars of [{ local_port: 587, is_tls: true }, { local_port: 587 }, { local_port: 25 }]) {
+      const t = await b.trace(vars);
+      expect(t.explanation).toEqual(await b.explain(vars));
+      expect(t.value).toEqual(b.evaluate(vars));
+    }
+    const t = await b.trace({ local_port: 587 });
+    expect(t.explanation.conditions.map((c) => c.matched)).toEqual([false, true]);
+    expect(t.explanation.taken).toEqual({ kind: 'then', condition: 2, source: '[oauthbearer, xoauth2]' });
+    expect(asConstantList(t.value)).toEqual(['oauthbearer', 'xoauth2']);
+  });
+
+  it('gives null for an unset block and rejects with EvaluationError when a function fails', async () => {
+    expect(await compile({ match: [], else: '' }).trace({})).toEqual({ explanation: { conditions: [], taken: null, value: null, captures: [] }, value: null });
+    const boom = compile('boom()', { functions: [{ name: 'boom', arity: 0, asyncFn: async () => Promise.reject(new Error('down')) }] });
+    await expect(boom.trace({})).rejects.toBeInstanceOf(EvaluationError);
+  });
+});
+
 describe('typed readers', () => {
   it('reads the SASL mechanisms as a list of constants', () => {
     const b = compile(SASL, EHLO);

@@ -11,33 +11,27 @@ import { once } from 'node:events';
 import { closeApiServer, createApiServer } from '../api/http.js';
 import { DEFAULT_LIMITS, type ApiLimits } from '../api/session.js';
 import { ADMIN_NAME, PERMISSIONS, TokenTable, type TokenEntry } from '../api/tokens.js';
-import { LiveConfig, type ConfigObjects } from '../config/live.js';
+import type { ConfigObjects } from '../config/live.js';
 import type { ErrorHook } from '../config/object.js';
 import { PostgresConfigStore } from '../config/postgres-store.js';
-import { FileStore, type ConfigStore } from '../config/store.js';
+import { FileStore } from '../config/store.js';
 import { str } from '../json.js';
-import { openLookups, type StoreLookups } from '../lookups/stores.js';
 import { SessionPolicy } from '../smtp/policy.js';
+import { SessionRecorder } from '../smtp/record.js';
 import { PolicySmtpServer } from '../smtp/server.js';
 import { selfSignedCertificate } from '../smtp/tls.js';
 import { createWebHandler } from '../web/server.js';
 import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
 import { listenAddress, listenFailure, port, runUntilSignal } from './listen.js';
-import { loadServerConfig, serverConfig, type ServerConfig } from './server-config.js';
+import { loadServerConfig, openLive, serverConfig, serverEnvironment, serverObjects, type ServerConfig, type ServerEnvironment, type ServerObjects } from './server-config.js';
 
 function readConfig(values: FlagValues): ServerConfig {
   const file = str(values.config);
   return file ? loadServerConfig(file) : serverConfig({});
 }
 
-/** Opens the lookups of the configuration file; each change of a store's reachability is one line on stderr. */
-async function serverLookups(config: ServerConfig, io: Io): Promise<StoreLookups> {
-  try {
-    return await openLookups(config.lookups, (line) => io.stderr.write(`lookups: ${line}\n`));
-  } catch (e) {
-    throw new CommandError((e as Error).message);
-  }
-}
+/** `system('hostname')` of the servers, and the name of their certificate. */
+const hostnameOf = (values: FlagValues): string => str(values.hostname) ?? 'localhost';
 
 /** How long the same field's lookup failure is told only once (a store down fails every session). */
 const LOOKUP_LOG_QUIET_MS = 10_000;
@@ -64,14 +58,26 @@ function policyLog(io: Io): ErrorHook {
   };
 }
 
-/** Starts the SMTP server on a configuration provider; resolves with the running server. */
-async function startSmtp(values: FlagValues, config: ServerConfig, objects: () => ConfigObjects, io: Io, command: string, lookups: StoreLookups): Promise<PolicySmtpServer> {
-  const hostname = str(values.hostname) ?? 'localhost';
+/** The running SMTP server, and what stops it (with the record file, if any). */
+interface RunningSmtp {
+  stop(): Promise<void>;
+}
+
+/** Starts the SMTP server on a configuration provider and the server's environment; resolves with the running server. */
+async function startSmtp(values: FlagValues, config: ServerConfig, objects: () => ConfigObjects, io: Io, command: string, environment: ServerEnvironment): Promise<RunningSmtp> {
+  const hostname = hostnameOf(values);
   const tls = config.tls ?? (await selfSignedCertificate(hostname));
-  const domain = hostname.includes('.') ? hostname.slice(hostname.indexOf('.') + 1) : hostname;
+  const recordFile = str(values.record);
+  let recorder: SessionRecorder | undefined;
+  try {
+    recorder = recordFile === undefined ? undefined : await SessionRecorder.open(recordFile, (m) => io.stderr.write(`smtp: ${m}\n`));
+  } catch (e) {
+    throw new CommandError((e as Error).message);
+  }
   const policy = new SessionPolicy(objects, {
-    env: { system: { hostname, domain }, lookups },
+    env: environment.env,
     onError: policyLog(io),
+    ...(recorder ? { onStage: recorder.record } : {}),
   });
   const host = str(values.host) ?? '127.0.0.1';
   const smtpPort = port(str(values['smtp-port']), 2525, '--smtp-port', command);
@@ -95,63 +101,40 @@ async function startSmtp(values: FlagValues, config: ServerConfig, objects: () =
     ports = await server.start();
   } catch (e) {
     await server.stop();
+    await recorder?.close();
     listenFailure(e, `${host} (ports ${smtpPort}, ${submissionPort})`);
   }
   io.stdout.write(
-    `mta-expr SMTP server ${hostname}: smtp on ${host}:${ports.smtp} (local_port 25), submission on ${host}:${ports.submission} (local_port 587); STARTTLS on both${config.tls ? '' : ' (self-signed certificate)'}\n`,
+    `mta-expr SMTP server ${hostname}: smtp on ${host}:${ports.smtp} (local_port 25), submission on ${host}:${ports.submission} (local_port 587); STARTTLS on both${config.tls ? '' : ' (self-signed certificate)'}${recorder ? `; recording sessions to ${recorder.path}` : ''}\n`,
   );
-  return server;
-}
-
-/** The states of objects, for a log line: `MtaStageAuth 3, MtaStageConnect 1`. */
-const statesText = (states: Readonly<Record<string, string>>): string =>
-  Object.entries(states)
-    .map(([name, state]) => `${name} ${state}`)
-    .join(', ');
-
-/**
- * Opens the live configuration on its store and follows it: what other nodes store is put in
- * force, and each change of the store's reachability is one line on stderr.
- */
-async function openLive(store: ConfigStore & { describe(): string }, config: ServerConfig, io: Io): Promise<LiveConfig> {
-  let live: LiveConfig;
-  try {
-    live = await LiveConfig.open(store, config.overrides);
-  } catch (e) {
-    await store.close?.();
-    throw new CommandError(`cannot open the configuration in ${store.describe()}: ${(e as Error).message}`);
-  }
-  live.follow({
-    onEvent: (e) => {
-      if (e.kind === 'reloaded') io.stdout.write(`config: from the store: ${statesText(e.changed)}\n`);
-      else if (e.kind === 'invalid') io.stderr.write(`config: the stored configuration does not compile, keeping the last good one: ${e.error.message}\n`);
-      else if (e.kind === 'lost') io.stderr.write(`config: store unreachable (${e.error?.message ?? 'unknown error'}): serving the last good configuration\n`);
-      else io.stderr.write('config: store reachable again\n');
+  return {
+    stop: async () => {
+      await server.stop();
+      await recorder?.close();
     },
-  });
-  return live;
+  };
 }
 
 /** `mta-expr smtp`: on the configuration file, or with a configStore in it, on the configuration the cluster shares (read only). */
 export async function smtpCommand({ values, io }: CommandArgs): Promise<number> {
   const config = readConfig(values);
-  const live = config.configStore ? await openLive(new PostgresConfigStore(config.configStore), config, io) : null;
-  let lookups: StoreLookups | null = null;
-  let server: PolicySmtpServer | null = null;
+  const source: ServerObjects = await serverObjects(config, io);
+  let environment: ServerEnvironment | null = null;
+  let server: RunningSmtp | null = null;
   return runUntilSignal(
     async () => {
-      lookups = await serverLookups(config, io);
-      server = await startSmtp(values, config, live ? () => live.objects() : () => config.objects, io, 'smtp', lookups);
+      environment = await serverEnvironment(config, hostnameOf(values), io);
+      server = await startSmtp(values, config, source.objects, io, 'smtp', environment);
     },
     async () => {
       await server?.stop();
-      await lookups?.close();
-      await live?.close();
+      await environment?.close();
+      await source.close();
     },
   );
 }
 
-const SMTP_ONLY = ['smtp-port', 'submission-port', 'host', 'verbose'];
+const SMTP_ONLY = ['smtp-port', 'submission-port', 'host', 'verbose', 'record'];
 
 /** The `serve` flag of each API limit: `--max-calls-in-request` for maxCallsInRequest. */
 const LIMIT_FLAGS = Object.fromEntries(Object.keys(DEFAULT_LIMITS).map((name) => [name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), name])) as Record<string, keyof ApiLimits>;
@@ -191,14 +174,14 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
   }
   if (entries.length === 0) io.stderr.write('warning: no tokens (set MTA_EXPR_ADMIN_TOKEN or list tokens in --config): every request gets 401\n');
   const live = await openLive(config.configStore ? new PostgresConfigStore(config.configStore) : new FileStore(data!), config, io);
-  let lookups: StoreLookups | null = null;
+  let environment: ServerEnvironment | null = null;
   let api: ReturnType<typeof createApiServer> | null = null;
-  let smtp: PolicySmtpServer | null = null;
+  let smtp: RunningSmtp | null = null;
   return runUntilSignal(
     async () => {
-      const tls = values.https ? (config.tls ?? (await selfSignedCertificate(str(values.hostname) ?? 'localhost'))) : undefined;
-      if (values.smtp) lookups = await serverLookups(config, io);
-      const stores = lookups;
+      const tls = values.https ? (config.tls ?? (await selfSignedCertificate(hostnameOf(values)))) : undefined;
+      if (values.smtp) environment = await serverEnvironment(config, hostnameOf(values), io);
+      const stores = environment?.stores;
       api = createApiServer({ live, tokens, limits, tls, web: createWebHandler(), ...(stores ? { stores: () => stores.status() } : {}) });
       try {
         api.listen(apiPort, host);
@@ -210,12 +193,12 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
       const address = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${bound}`;
       io.stdout.write(`mta-expr management API on ${address}/api, session at ${address}/jmap/session (configuration in ${live.health().store ?? data}${tls && !config.tls ? '; self-signed certificate' : ''})\n`);
       io.stdout.write(`mta-expr web interface on ${address}/\n`);
-      smtp = values.smtp ? await startSmtp(values, config, () => live.objects(), io, 'serve', lookups!) : null;
+      smtp = environment ? await startSmtp(values, config, () => live.objects(), io, 'serve', environment) : null;
     },
     async () => {
       await smtp?.stop();
       if (api?.listening) await closeApiServer(api);
-      await lookups?.close();
+      await environment?.close();
       await live.close();
     },
   );

@@ -13,19 +13,26 @@
  *
  * `stores`, `directory` and `dns` back the host lookups (lookups/stores.ts); `configStore`
  * is the configuration shared by a cluster (config/postgres-store.ts), used by `serve`.
+ *
+ * What a server runs on is built here once, for `smtp`, `serve` and the tools that show what
+ * the server would do (`simulate`, `test`, `replay`): the objects (`serverObjects`: the
+ * file's, or the shared store's) and the environment of the expressions
+ * (`serverEnvironment`: the host values and the opened lookups).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import type { BlockInput } from '../../language/index.js';
+import type { BlockInput, Environment, Lookups } from '../../language/index.js';
 import { ADMIN_NAME, type TokenEntry } from '../api/tokens.js';
-import { buildObjects, type ConfigObjects } from '../config/live.js';
+import { buildObjects, LiveConfig, type ConfigObjects } from '../config/live.js';
 import { ConfigError } from '../config/object.js';
 import { SCHEMA, type Schema } from '../config/schema.js';
-import { configStoreSettings, type PostgresStoreSettings } from '../config/postgres-store.js';
+import { configStoreSettings, PostgresConfigStore, type PostgresStoreSettings } from '../config/postgres-store.js';
 import { objectOverrides } from '../config/source.js';
+import type { ConfigStore } from '../config/store.js';
 import { isObject, SettingsError } from '../json.js';
-import { LOOKUP_KEYS, lookupSettings, type LookupSettings } from '../lookups/stores.js';
+import { LOOKUP_KEYS, lookupSettings, openLookups, type LookupSettings, type StoreLookups } from '../lookups/stores.js';
 import type { SmtpUser } from '../smtp/server.js';
+import { CommandError, type Io } from './io.js';
 
 export interface ServerConfig {
   /** Every object of the schema, compiled with the file's overrides. */
@@ -84,6 +91,87 @@ export function serverConfig(json: unknown, baseDir = '.', schema: Schema = SCHE
   const lookups = settings(() => lookupSettings(json, baseDir));
   const configStore = json.configStore === undefined ? undefined : settings(() => configStoreSettings(json.configStore));
   return { objects: buildObjects(overrides, schema), overrides, tokens: tokens as TokenEntry[], users: users as SmtpUser[], tls, lookups, ...(configStore ? { configStore } : {}) };
+}
+
+/** Where the lines of a running server go: events on stdout, troubles on stderr. */
+export type ServerLog = Pick<Io, 'stdout' | 'stderr'>;
+
+/** The environment of a server's expressions, and what closes the lookups opened for it. */
+export interface ServerEnvironment {
+  env: Environment;
+  /** The stores opened for it (their reachability, for the health report); null when the lookups were given. */
+  stores: StoreLookups | null;
+  close(): Promise<void>;
+}
+
+/**
+ * The environment the expressions of a server run in: `system('hostname')` and
+ * `system('domain')` from the hostname, and the lookups of the configuration file (its
+ * `stores`, `directory` and `dns`, opened and ready: `openLookups`; each change of a
+ * store's reachability is one `lookups: …` line on stderr), unless `lookups` are given (the
+ * tools' in-memory data). The SMTP server and the tools that show what it would do take it
+ * from here, so they evaluate alike, on the same backends.
+ */
+export async function serverEnvironment(config: ServerConfig, hostname: string, log: ServerLog, lookups?: Lookups): Promise<ServerEnvironment> {
+  const domain = hostname.includes('.') ? hostname.slice(hostname.indexOf('.') + 1) : hostname;
+  const system = { hostname, domain };
+  if (lookups !== undefined) return { env: { system, lookups }, stores: null, close: async () => undefined };
+  let stores: StoreLookups;
+  try {
+    stores = await openLookups(config.lookups, (line) => log.stderr.write(`lookups: ${line}\n`));
+  } catch (e) {
+    throw new CommandError((e as Error).message);
+  }
+  return { env: { system, lookups: stores }, stores, close: () => stores.close() };
+}
+
+/** The states of objects, for a log line: `MtaStageAuth 3, MtaStageConnect 1`. */
+const statesText = (states: Readonly<Record<string, string>>): string =>
+  Object.entries(states)
+    .map(([name, state]) => `${name} ${state}`)
+    .join(', ');
+
+/**
+ * Opens the live configuration on its store (seeded with the file's overrides when it holds
+ * nothing yet) and follows it: what other nodes store is put in force, and each change of the
+ * store's reachability is one line.
+ */
+export async function openLive(store: ConfigStore & { describe(): string }, config: ServerConfig, log: ServerLog): Promise<LiveConfig> {
+  let live: LiveConfig;
+  try {
+    live = await LiveConfig.open(store, config.overrides);
+  } catch (e) {
+    await store.close?.();
+    throw new CommandError(`cannot open the configuration in ${store.describe()}: ${(e as Error).message}`);
+  }
+  live.follow({
+    onEvent: (e) => {
+      if (e.kind === 'reloaded') log.stdout.write(`config: from the store: ${statesText(e.changed)}\n`);
+      else if (e.kind === 'invalid') log.stderr.write(`config: the stored configuration does not compile, keeping the last good one: ${e.error.message}\n`);
+      else if (e.kind === 'lost') log.stderr.write(`config: store unreachable (${e.error?.message ?? 'unknown error'}): serving the last good configuration\n`);
+      else log.stderr.write('config: store reachable again\n');
+    },
+  });
+  return live;
+}
+
+/** The configuration objects a server runs on, and what closes the store they come from. */
+export interface ServerObjects {
+  /** The objects in force now (asked for at the start of each session). */
+  objects: () => ConfigObjects;
+  /** Where they come from: the shared store's description, or null for the file's own objects. */
+  store: string | null;
+  close(): Promise<void>;
+}
+
+/**
+ * The objects a server with this configuration runs on: the file's, or, when it names a
+ * `configStore`, the configuration the cluster shares there (followed: see `openLive`).
+ */
+export async function serverObjects(config: ServerConfig, log: ServerLog): Promise<ServerObjects> {
+  if (config.configStore === undefined) return { objects: () => config.objects, store: null, close: async () => undefined };
+  const live = await openLive(new PostgresConfigStore(config.configStore), config, log);
+  return { objects: () => live.objects(), store: live.health().store ?? 'the configStore', close: () => live.close() };
 }
 
 export function loadServerConfig(path: string, schema: Schema = SCHEMA): ServerConfig {

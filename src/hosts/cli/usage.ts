@@ -36,12 +36,24 @@ const SMTP_FLAGS: Readonly<Record<string, Flag>> = {
   host: { type: 'string', value: 'ADDR', description: 'address the listeners bind (default 127.0.0.1)' },
   config: { type: 'string', value: 'FILE', description: 'server configuration file (JSON): field overrides, users, tls, tokens, stores, directory, dns, configStore' },
   verbose: { type: 'boolean', description: 'log the SMTP traffic' },
+  record: { type: 'string', value: 'FILE', description: "append each session's evaluated inputs to FILE (JSON lines, for replay; no message, password or token)" },
 };
 
 const CLIENT_FLAGS: Readonly<Record<string, Flag>> = {
   url: { type: 'string', value: 'URL', description: 'the management API (default $MTA_EXPR_URL or http://127.0.0.1:8080)' },
   token: { type: 'string', value: 'TOKEN', description: 'bearer token (default $MTA_EXPR_TOKEN, then $MTA_EXPR_ADMIN_TOKEN)' },
   insecure: { type: 'boolean', description: "accept the server's TLS certificate unchecked (a self-signed certificate)" },
+};
+
+/** Where `simulate`, `test` and `replay` take the configuration, the users and the lookups from. */
+const POLICY_FLAGS: Readonly<Record<string, Flag>> = {
+  config: { type: 'string', value: 'FILE', description: 'the configuration: a server configuration file or a snapshot file (default: the defaults)' },
+  url: { type: 'string', value: 'URL', description: 'instead, the live configuration of mta-expr serve at URL' },
+  token: CLIENT_FLAGS.token!,
+  insecure: CLIENT_FLAGS.insecure!,
+  backends: { type: 'string', value: 'FILE', description: 'the server configuration file serve runs with: its users (and lookup backends)' },
+  lookups: { type: 'string', value: 'FILE', description: 'in-memory lookup data (JSON: domains, addresses, stores, dns)' },
+  hostname: { type: 'string', value: 'NAME', description: "system('hostname') in the expressions (default localhost)" },
 };
 
 /** The API limits, flags of `serve`. */
@@ -60,6 +72,9 @@ const objects = () => import('./client/objects.js');
 const configuration = () => import('./client/configuration.js');
 const history = () => import('./client/history.js');
 const policyd = () => import('./policyd-command.js');
+const simulate = () => import('./simulate-command.js');
+const replay = () => import('./replay-command.js');
+const policyTest = () => import('./test-command.js');
 
 const SOURCE = { min: 0, max: 1 };
 
@@ -234,6 +249,55 @@ export const COMMANDS: readonly Command[] = [
       verbose: { type: 'boolean', description: 'log every decision' },
     },
     run: async (a) => (await policyd()).policydCommand(a),
+  },
+  {
+    name: 'simulate',
+    operands: '',
+    summary: 'a fake SMTP session on the terminal (or a piped script): each reply the SMTP server would send, and the fields each command evaluated',
+    positionals: { min: 0, max: 0 },
+    flags: {
+      ...POLICY_FLAGS,
+      'remote-ip': { type: 'string', value: 'IP', description: "the client's address (default 127.0.0.1)" },
+      'local-port': { type: 'string', value: 'PORT', description: 'the port the client connects to, seen as local_port (default 25)' },
+      listener: { type: 'string', value: 'NAME', description: 'the listener (default: submission for 587, submissions for 465, else smtp)' },
+      tls: { type: 'boolean', description: 'the connection is TLS from the start (implicit TLS)' },
+      json: { type: 'boolean', description: 'one JSON event a line: the command, the reply, the fields, the wait' },
+    },
+    run: async (a) => (await simulate()).simulateCommand(a),
+  },
+  {
+    name: 'test',
+    operands: 'FILE…',
+    summary: 'policy unit tests: each case of the test files, what differs, a summary; exit 1 when a case fails',
+    positionals: { min: 1, max: Infinity },
+    flags: {
+      ...POLICY_FLAGS,
+      config: { type: 'string', value: 'FILE', description: "the configuration under test instead of the files' own (a server configuration file or a snapshot file)" },
+      junit: { type: 'string', value: 'FILE', description: 'write the results as JUnit XML' },
+      coverage: { type: 'boolean', description: 'print the branch coverage of each configuration (never-taken branches by line)' },
+      'coverage-json': { type: 'string', value: 'FILE', description: 'write the coverage as JSON' },
+    },
+    run: async (a) => (await policyTest()).testCommand(a),
+  },
+  {
+    name: 'replay',
+    operands: 'FILE… --config CANDIDATE',
+    summary: 'what a candidate configuration would change in sessions recorded by smtp --record',
+    positionals: { min: 1, max: Infinity },
+    flags: {
+      config: { type: 'string', value: 'FILE', description: 'the candidate configuration (a server configuration file or a snapshot file; required)' },
+      current: { type: 'string', value: 'FILE', description: 'the current configuration (default: the defaults, or the live one with --url)' },
+      url: { type: 'string', value: 'URL', description: 'the current configuration is the live one of mta-expr serve at URL' },
+      token: CLIENT_FLAGS.token!,
+      insecure: CLIENT_FLAGS.insecure!,
+      backends: POLICY_FLAGS.backends!,
+      lookups: POLICY_FLAGS.lookups!,
+      hostname: POLICY_FLAGS.hostname!,
+      examples: { type: 'string', value: 'N', description: 'examples shown per change (default 3)' },
+      json: { type: 'boolean', description: 'print the report as one JSON line' },
+      'exit-code': { type: 'boolean', description: 'exit 3 when a decision would change' },
+    },
+    run: async (a) => (await replay()).replayCommand(a),
   },
 ];
 

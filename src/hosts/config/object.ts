@@ -13,6 +13,7 @@ import {
   readAs,
   type BlockInput,
   type Environment,
+  type Explanation,
   type HostValue,
   type Program,
   type TypedValue,
@@ -31,6 +32,35 @@ export type ErrorHook = (error: FieldError) => void;
 
 /** The typed value of each field type. */
 export type FieldValue = TypedValue;
+
+/** One block of a field as it was evaluated: each condition, the branch taken, and how its value was read. */
+export interface BlockTrace {
+  /** The field's own block (as configured, or its default when it keeps it), or the default tried after it. */
+  block: 'field' | 'default';
+  /** Each condition's value and the branch taken; null when the evaluation failed. */
+  explanation: Explanation | null;
+  /** The value read as the field's type; absent: no value. */
+  value?: unknown;
+  /** Why the block gave no value (a failed evaluation, the wrong type, a refused value); absent when it gave one or is unset. */
+  error?: string;
+}
+
+/** What a field's evaluation did: each block evaluated, and the value the host uses. */
+export interface FieldTrace {
+  object: string;
+  field: string;
+  type: FieldType;
+  /** The value the host uses (undefined when nothing gives one). */
+  value: unknown;
+  /** Where it came from: the field's block, the default after it, or the schema's fallback. */
+  from: 'field' | 'default' | 'fallback' | 'none';
+  blocks: BlockTrace[];
+}
+
+/** An error's one-line description, as the error hook receives it. */
+export function describeCause(cause: unknown): string {
+  return cause instanceof Error ? cause.message : String(cause);
+}
 
 /** An invalid field value: which object and field, and the positioned compile error. */
 export class ConfigError extends Error {
@@ -195,6 +225,47 @@ export class ConfigObject {
     return (value === undefined ? f.schema.fallback : value) as FieldValue[T] | undefined;
   }
 
+  /**
+   * Evaluates a field as `evaluate` does, step by step: each block evaluated (the field's,
+   * then the default when it gave no value) with its conditions and branch, and the value
+   * the host uses. What a simulation shows and branch coverage counts.
+   */
+  async explain(field: string, vars: object, env: Environment = {}, onError?: ErrorHook): Promise<FieldTrace> {
+    const f = this.field(field);
+    const blocks: BlockTrace[] = [];
+    const traced = async (block: BlockTrace['block'], program: Program): Promise<unknown> => {
+      const trace: BlockTrace = { block, explanation: null };
+      blocks.push(trace);
+      const hook: ErrorHook = (e) => {
+        trace.error = describeCause(e.cause);
+        onError?.(e);
+      };
+      let raw: HostValue | null;
+      try {
+        const t = await program.trace(vars, env);
+        trace.explanation = t.explanation;
+        raw = t.value;
+      } catch (cause) {
+        hook({ object: this.name, field, cause });
+        return undefined;
+      }
+      const value = this.typed(f, field, raw, hook);
+      if (value !== undefined) trace.value = value;
+      return value;
+    };
+    let value = await traced('field', f.program);
+    let from: FieldTrace['from'] = 'field';
+    if (value === undefined && !f.isDefault) {
+      value = await traced('default', f.fallback);
+      from = 'default';
+    }
+    if (value === undefined) {
+      value = f.schema.fallback;
+      from = value === undefined ? 'none' : 'fallback';
+    }
+    return { object: this.name, field, type: f.schema.type, value, from, blocks };
+  }
+
   private async read(f: CompiledField, program: Program, field: string, vars: object, env: Environment, onError?: ErrorHook): Promise<unknown> {
     let value: HostValue | null;
     try {
@@ -203,6 +274,11 @@ export class ConfigObject {
       onError?.({ object: this.name, field, cause });
       return undefined;
     }
+    return this.typed(f, field, value, onError);
+  }
+
+  /** A block's value read as the field's type; undefined is no value (reported unless the block is unset). */
+  private typed(f: CompiledField, field: string, value: HostValue | null, onError?: ErrorHook): unknown {
     if (value === null) return undefined; // unset: the default applies, nothing to report
     const constants = f.schema.constants ? CONSTANT_GROUPS[f.schema.constants] : undefined;
     const typed = readAs(f.schema.type, value, constants);

@@ -35,6 +35,14 @@ export class PolicyConnection extends SMTPConnection {
     this.connectAnswers = answers;
   }
 
+  /**
+   * `init` without its pause for early talkers (a client that speaks before the greeting
+   * gets 421): for a simulation, whose client speaks only after the greeting.
+   */
+  initNow(): void {
+    this._setListeners(() => this.connectionReady());
+  }
+
   override _sendGreeting(): void {
     // A lookup of the connect stage failed: a temporary refusal (421 closes the connection), never a greeting built on defaults.
     if (this.connectAnswers.lookupFailures.length > 0) return this.send(421, `${this.connectAnswers.hostname} ${TEMPORARY_LOOKUP_FAILURE}`, false);

@@ -17,7 +17,7 @@
  */
 import { EvaluationError, type Environment } from '../../language/index.js';
 import type { ConfigObjects } from '../config/live.js';
-import type { ErrorHook, FieldError } from '../config/object.js';
+import type { ErrorHook, FieldError, FieldTrace } from '../config/object.js';
 import { SCHEMA } from '../config/schema.js';
 
 /** A field's value from a stage, or the schema's fallback when the configuration has no such object. */
@@ -101,6 +101,20 @@ export interface PolicyOptions {
    * operator wrote is never silently replaced by a laxer default.
    */
   strict?: boolean;
+  /** Receives each stage's variables before its fields are evaluated (what `smtp --record` writes). */
+  onStage?: (event: StageEvent) => void;
+  /**
+   * Evaluates each field step by step and gives its trace (what `simulate` shows): the same
+   * values, with each condition's value and the branch taken.
+   */
+  onField?: (trace: FieldTrace, stage: StageName, session: PolicySession) => void;
+}
+
+/** A stage about to be evaluated, with the variables its fields see. */
+export interface StageEvent {
+  session: PolicySession;
+  stage: StageName;
+  vars: Readonly<Record<string, unknown>>;
 }
 
 /** A stage of a strict policy whose fields did not all give a value. */
@@ -151,6 +165,8 @@ export class PolicySession {
   private readonly env: Environment;
   private readonly onError: ErrorHook | undefined;
   private readonly strict: boolean;
+  private readonly onStage: PolicyOptions['onStage'];
+  private readonly onField: PolicyOptions['onField'];
   private readonly connectStage: Stage<null, ConnectAnswers>;
   private readonly ehloStage: Stage<{ helo: string; tls: boolean }, EhloAnswers>;
   private readonly mailStage: Stage<{ sender: string; user: string; tls: boolean }, MailAnswers>;
@@ -164,6 +180,8 @@ export class PolicySession {
     this.env = options.env ?? {};
     this.onError = options.onError;
     this.strict = options.strict ?? false;
+    this.onStage = options.onStage;
+    this.onField = options.onField;
     this.connectStage = new Stage(() => this.computeConnect());
     this.ehloStage = new Stage((k) => this.computeEhlo(k.helo, k.tls));
     this.mailStage = new Stage((k) => this.computeMail(k.sender, k.user, k.tls));
@@ -180,10 +198,19 @@ export class PolicySession {
       if (e.cause instanceof EvaluationError && e.cause.code === 'lookup') lookupFailures.push(e);
       this.onError?.(e);
     };
+    this.onStage?.({ session: this, stage: name, vars });
+    const onField = this.onField;
     for (const [objectName, object] of Object.entries(this.config)) {
       for (const [field, schema] of Object.entries(object.schema.fields)) {
         if (schema.variables !== group) continue;
-        (values[objectName] ??= {})[field] = await object.evaluate(field, vars, this.env, onError);
+        let value: unknown;
+        if (onField === undefined) value = await object.evaluate(field, vars, this.env, onError);
+        else {
+          const trace = await object.explain(field, vars, this.env, onError);
+          onField(trace, name, this);
+          value = trace.value;
+        }
+        (values[objectName] ??= {})[field] = value;
       }
     }
     if (this.strict && errors.length > 0) throw new PolicyStageError(name, errors);

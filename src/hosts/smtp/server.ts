@@ -10,10 +10,10 @@
  * subclass (connection.ts) sends the greeting, evaluates the EHLO stage and adds OAUTHBEARER.
  */
 import type { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse, type SMTPServerSession } from 'smtp-server';
 import { authError, plainAddress, PolicyConnection, TEMPORARY_LOOKUP_FAILURE, type PolicyState } from './connection.js';
-import { DEFAULT_AUTH_LIMITS, senderMatches, type SessionPolicy } from './policy.js';
+import { DEFAULT_AUTH_LIMITS, senderMatches, type PolicySession, type SessionPolicy } from './policy.js';
 
 export interface SmtpUser {
   username: string;
@@ -55,11 +55,22 @@ export interface PolicySmtpServerOptions {
   verbose?: boolean;
   /** Receives errors of the listening sockets after they are bound. */
   onError?: (error: Error) => void;
+  /**
+   * Waits `waitOnFail` after a failed AUTH before answering (default: a timer). A
+   * simulation notes the wait and goes on at once.
+   */
+  wait?: (ms: number, session: PolicySession) => Promise<void>;
 }
+
+/** A socket the server can serve besides a TCP one (a simulation's in-memory stream): a stream with the addresses of its two ends. */
+export type ServedSocket = Duplex & Pick<Socket, 'remoteAddress' | 'remotePort' | 'localAddress' | 'localPort'>;
+
+const timer = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref());
 
 /** One SMTP server per listener, sharing the policy, the users and TLS. */
 export class PolicySmtpServer {
   private readonly servers: Array<{ listener: SmtpListener; server: SMTPServer; bound: number }> = [];
+  private readonly byListener = new Map<string, SMTPServer>();
   private readonly users: Map<string, SmtpUser>;
   private readonly states = new Map<string, PolicyConnection>();
   readonly messages: ReceivedMessage[] = [];
@@ -71,7 +82,7 @@ export class PolicySmtpServer {
   /** Binds every listener; resolves with the bound ports by listener name. */
   async start(): Promise<Record<string, number>> {
     for (const listener of this.options.listeners) {
-      const server = this.createServer(listener);
+      const server = this.serverFor(listener);
       // smtp-server re-emits its listening socket's errors on itself: unhandled, they would end the process.
       const bound = await new Promise<number>((resolve, reject) => {
         server.once('error', reject);
@@ -91,6 +102,16 @@ export class PolicySmtpServer {
     this.servers.length = 0;
   }
 
+  /** The SMTP server of a listener, made once. */
+  private serverFor(listener: SmtpListener): SMTPServer {
+    let server = this.byListener.get(listener.name);
+    if (server === undefined) {
+      server = this.createServer(listener);
+      this.byListener.set(listener.name, server);
+    }
+    return server;
+  }
+
   private createServer(listener: SmtpListener): SMTPServer {
     const owner = this;
     const options = this.options;
@@ -106,34 +127,55 @@ export class PolicySmtpServer {
       onMailFrom: (address, session, callback) => owner.onMailFrom(address, session, callback),
       onData: (stream, session, callback) => owner.onData(listener, stream, session, callback),
     });
-    // Every connection gets a view of the server with options of its own (see the top).
     server.connect = function connect(socket) {
-      const view = Object.create(server) as SMTPServer;
-      view.options = Object.create(server.options) as SMTPServer['options'];
-      const session = options.policy.session({
-        listener: listener.name,
-        remote_ip: plainAddress(socket.remoteAddress),
-        remote_port: socket.remotePort ?? 0,
-        local_ip: plainAddress(socket.localAddress),
-        local_port: listener.presentPort ?? socket.localPort ?? 0,
-        is_tls: false,
-      });
-      session.connect().then(
-        (answers) => {
-          if (socket.destroyed) return;
-          view.options.name = answers.hostname;
-          const state: PolicyState = { session, ehlo: undefined, failures: 0, listener: listener.name };
-          const connection = new PolicyConnection(view, socket as Socket, state, answers);
-          server.connections.add(connection);
-          owner.states.set(connection.id, connection);
-          connection.on('error', () => undefined);
-          connection.once('close', () => owner.states.delete(connection.id));
-          connection.init();
-        },
-        () => socket.destroy(),
-      );
+      void owner.open(server, listener, socket as Socket);
     };
     return server;
+  }
+
+  /**
+   * Serves a connection on a socket held by the caller (a simulation's in-memory stream),
+   * exactly as a client of `listener` is served; `secure`: the connection is TLS from its
+   * start. Resolves with the connection once it is greeted, or null when the connect stage
+   * failed (the socket is then destroyed, as a TCP client's would be).
+   */
+  serve(listenerName: string, socket: ServedSocket, options: { secure?: boolean; ready?: 'now' } = {}): Promise<PolicyConnection | null> {
+    const listener = this.options.listeners.find((l) => l.name === listenerName);
+    if (listener === undefined) throw new Error(`no listener ${listenerName}`);
+    return this.open(this.serverFor(listener), listener, socket as unknown as Socket, options);
+  }
+
+  /** Every connection gets a view of the server with options of its own (see the top). */
+  private async open(server: SMTPServer, listener: SmtpListener, socket: Socket, options: { secure?: boolean; ready?: 'now' } = {}): Promise<PolicyConnection | null> {
+    const view = Object.create(server) as SMTPServer;
+    view.options = Object.create(server.options) as SMTPServer['options'];
+    if (options.secure) view.options.secure = true;
+    const session = this.options.policy.session({
+      listener: listener.name,
+      remote_ip: plainAddress(socket.remoteAddress),
+      remote_port: socket.remotePort ?? 0,
+      local_ip: plainAddress(socket.localAddress),
+      local_port: listener.presentPort ?? socket.localPort ?? 0,
+      is_tls: options.secure === true,
+    });
+    let answers;
+    try {
+      answers = await session.connect();
+    } catch {
+      socket.destroy();
+      return null;
+    }
+    if (socket.destroyed) return null;
+    view.options.name = answers.hostname;
+    const state: PolicyState = { session, ehlo: undefined, failures: 0, listener: listener.name };
+    const connection = new PolicyConnection(view, socket, state, answers);
+    server.connections.add(connection);
+    this.states.set(connection.id, connection);
+    connection.on('error', () => undefined);
+    connection.once('close', () => this.states.delete(connection.id));
+    if (options.ready === 'now') connection.initNow();
+    else connection.init();
+    return connection;
   }
 
   private findUser(username: string): SmtpUser | undefined {
@@ -157,7 +199,7 @@ export class PolicySmtpServer {
       setImmediate(() => connection.close());
       return;
     }
-    setTimeout(() => callback(null, { message: '5.7.8 Authentication credentials invalid' }), limits.waitOnFail).unref();
+    void (this.options.wait ?? timer)(limits.waitOnFail, state.session).then(() => callback(null, { message: '5.7.8 Authentication credentials invalid' }));
   }
 
   private onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error | null) => void): void {
