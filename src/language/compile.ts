@@ -13,7 +13,7 @@ import { CompileError } from './errors/errors.js';
 import { optimize, optimizeBlock, type BlockTrees } from './optimizer/index.js';
 import { Program, type CompiledPart } from './program.js';
 import { normalizeBlock, type BlockInput } from './syntax/block.js';
-import { parse } from './syntax/parser.js';
+import { parse, type ParseTotals } from './syntax/parser.js';
 
 /**
  * Compiles an expression string or an if/then/else block in a context.
@@ -23,33 +23,62 @@ import { parse } from './syntax/parser.js';
 export function compile(input: string | BlockInput, options: CompileOptions = {}): Program {
   const scope = resolveScope(options);
   const usage = newUsage();
-  const parts = sourcesOf(input).map(({ source, part }) => checkPart(source, part, scope, usage));
+  const totals: ParseTotals = { source: 0, tokens: 0 };
+  const sources = sourcesOf(input, scope.limits.maxConditions);
+  const parts = sources.map(({ source, part }) => checkPart(source, part, scope, usage, totals));
   const trees = treesOf(parts);
-  const closures = buildClosures(trees, scope.optimize ? optimizeBlock(trees) : trees, {
-    functions: scope.functions,
-    isAsync: usage.isAsync,
-    readsCaptures: usage.readsCaptures,
-    optimize: scope.optimize,
-  });
-  return new Program(parts, closures, usage);
+  const closures = withinStack(sources[0] ?? { source: '', part: undefined }, () =>
+    buildClosures(trees, scope.optimize ? optimizeBlock(trees) : trees, {
+      functions: scope.functions,
+      isAsync: usage.isAsync,
+      readsCaptures: usage.readsCaptures,
+      optimize: scope.optimize,
+      limits: scope.limits,
+    }),
+  );
+  return new Program(parts, closures, usage, scope.limits.maxCost);
+}
+
+/**
+ * Runs a compile step, turning a stack overflow into a positioned CompileError. The limits
+ * keep every tree they accept well inside the stack; this is for hosts that call `compile`
+ * with little of it left.
+ */
+function withinStack<T>({ source, part }: { source: string; part: BlockPart | undefined }, step: () => T): T {
+  try {
+    return step();
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const error = new CompileError({
+      code: 'limit',
+      message: 'expression too deeply nested to compile on the stack left (lower limits.maxDepth or limits.maxNesting)',
+      source,
+      offset: 0,
+      length: Math.max(1, source.length),
+    });
+    throw part ? error.inPart(part) : error;
+  }
 }
 
 /** Parses, checks and optimises one string; its errors are attributed to its block part. */
-function checkPart(source: string, part: BlockPart | undefined, scope: Scope, usage: Usage): CompiledPart {
-  let checked;
+function checkPart(source: string, part: BlockPart | undefined, scope: Scope, usage: Usage, totals: ParseTotals): CompiledPart {
+  let compiled: CompiledPart;
   try {
-    checked = check(parse(source, scope.limits), source, scope, usage);
+    compiled = withinStack({ source, part: undefined }, () => {
+      const checked = check(parse(source, scope.limits, totals), source, scope, usage);
+      return { part: part ?? { kind: 'else' }, source, checked, optimized: scope.optimize ? optimize(checked, scope.functions) : checked };
+    });
   } catch (e) {
     if (part && e instanceof CompileError && e.part === undefined) throw e.inPart(part);
     throw e;
   }
-  return { part: part ?? { kind: 'else' }, source, checked, optimized: scope.optimize ? optimize(checked, scope.functions) : checked };
+  return compiled;
 }
 
 /** The strings to compile in order (`if`, `then` of each condition, then `else`); a single expression has no part. */
-function sourcesOf(input: string | BlockInput): Array<{ source: string; part: BlockPart | undefined }> {
+function sourcesOf(input: string | BlockInput, maxConditions: number): Array<{ source: string; part: BlockPart | undefined }> {
   if (typeof input === 'string') return [{ source: input, part: undefined }];
-  const block = normalizeBlock(input);
+  const block = normalizeBlock(input, maxConditions);
   const out: Array<{ source: string; part: BlockPart | undefined }> = [];
   block.conditions.forEach((c, i) => {
     out.push({ source: c.if, part: { kind: 'if', condition: i + 1 } }, { source: c.then, part: { kind: 'then', condition: i + 1 } });

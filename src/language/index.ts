@@ -27,7 +27,8 @@ export {
   type Severity,
   type Span,
 } from './errors/index.js';
-export { DEFAULT_LIMITS, parse, type Limits } from './syntax/parser.js';
+export { DEFAULT_LIMITS, MAX_LIMITS, parse, type Limits } from './syntax/parser.js';
+export { MAX_LIST_LENGTH, MAX_STRING_LENGTH } from './runtime/sizes.js';
 export { print } from './syntax/printer.js';
 export type * as Ast from './syntax/ast.js';
 export { Constant, constant } from './runtime/values.js';

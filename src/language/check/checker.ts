@@ -7,6 +7,7 @@ import { ALL_CONSTANT_SET, ALL_VARIABLE_SET, CONSTANT_GROUPS, groupsOf, VARIABLE
 import { CompileError, type ErrorCode } from '../errors/errors.js';
 import type { Span } from '../errors/snippet.js';
 import { listNames, nearest } from '../errors/suggest.js';
+import type { RE2JS } from 're2js';
 import type { CallNode, IdentifierNode, Node } from '../syntax/ast.js';
 import type { Scope } from './scope.js';
 import { SPECIAL_FORMS, type CheckContext } from './special-forms.js';
@@ -14,6 +15,10 @@ import { SPECIAL_FORMS, type CheckContext } from './special-forms.js';
 /** What a checked program uses; the compiler allocates only what is needed. */
 export interface Usage {
   variables: Set<string>;
+  /** What the program's regular expressions count against limits.maxRegexSize. */
+  regexSize: number;
+  /** The program's regular expressions, compiled once per pattern. */
+  regexes: Map<string, RE2JS>;
   /** Calls a host lookup: only evaluateAsync can run it. */
   isAsync: boolean;
   /** Uses `matches` or reads `$n`: evaluation needs a capture list. */
@@ -23,7 +28,7 @@ export interface Usage {
 }
 
 export function newUsage(): Usage {
-  return { variables: new Set(), isAsync: false, usesCaptures: false, readsCaptures: false };
+  return { variables: new Set(), regexSize: 0, regexes: new Map(), isAsync: false, usesCaptures: false, readsCaptures: false };
 }
 
 function fail(source: string, code: ErrorCode, message: string, span: Span): never {
@@ -43,6 +48,22 @@ export class Checker implements CheckContext {
 
   usesCaptures(): void {
     this.usage.usesCaptures = true;
+  }
+
+  regex(pattern: string, compile: () => RE2JS): RE2JS {
+    let regex = this.usage.regexes.get(pattern);
+    if (regex === undefined) {
+      regex = compile();
+      this.usage.regexes.set(pattern, regex);
+    }
+    return regex;
+  }
+
+  countRegex(size: number, span: Span): void {
+    const max = this.scope.limits.maxRegexSize;
+    const total = (this.usage.regexSize += size);
+    if (size > max) fail(this.source, 'limit', `regular expression too large: it counts ${size} against the limit of ${max} (limits.maxRegexSize)`, span);
+    if (total > max) fail(this.source, 'limit', `regular expressions too large: together they count ${total} against the limit of ${max} (limits.maxRegexSize)`, span);
   }
 
   check(node: Node): Node {

@@ -4,34 +4,119 @@
  * unoptimised" compares the fast closures against them, so they are the definition the
  * fast paths must agree with.
  */
+import { EvaluationError } from '../errors/errors.js';
 import type { FunctionSpec } from '../functions/index.js';
 import { BINARY_OPERATORS, UNARY_OPERATORS } from '../operators.js';
 import { HOST_VALUES } from '../runtime/environment.js';
 import { fromHost } from '../runtime/host-values.js';
 import type { State } from '../runtime/state.js';
 import { constant, Float, indexValue, toStr, truthy, type Value } from '../runtime/values.js';
-import type { BinaryNode, MatchNode, Node } from '../syntax/ast.js';
+import { childrenOf, type BinaryNode, type MatchNode, type Node } from '../syntax/ast.js';
 import { plainReader, type Closure, type Reader, type Test } from './operands.js';
 
 /** The block's runner: its value for one state, `undefined` when it is unset. */
 export type BlockRunner = (s: State) => Value | undefined;
 
+/** The match step of `matches` (SPEC §8). */
+export type Matcher = (s: State, value: Value) => boolean;
+
+/** The string `matches` searches: the value's string form, refused past the node's maximum length. */
+export function subjectOf(node: MatchNode, value: Value): string {
+  const subject = toStr(value);
+  if (subject.length > node.maxLength) {
+    throw new EvaluationError('limit', `matches: the value is longer than ${node.maxLength} characters (limits.maxMatchLength)`);
+  }
+  return subject;
+}
+
 /** The match step of `matches`: clears the captures, then records them on a match (SPEC §8). */
-export function matcher(node: MatchNode, recordCaptures: boolean): (s: State, value: Value) => boolean {
+export function matcher(node: MatchNode, recordCaptures: boolean): Matcher {
   const regex = node.regex;
-  if (!recordCaptures) return (_s, value) => regex.test(toStr(value));
+  const max = node.maxLength;
+  if (!recordCaptures) return (_s, value) => regex.test(typeof value === 'string' && value.length <= max ? value : subjectOf(node, value));
   const groups = regex.groupCount();
   return (s, value) => {
     const captures = s.captures;
     captures.length = 0;
-    const m = regex.matcher(toStr(value));
+    const m = regex.matcher(typeof value === 'string' && value.length <= max ? value : subjectOf(node, value));
     if (!m.find()) return false;
     for (let i = 0; i <= groups; i++) captures.push(m.group(i) ?? '');
     return true;
   };
 }
 
+/** Every how many levels of a deep tree `prepare` builds a closure ahead. */
+const PREPARE_STEP = 64;
+
+/** Whether a tree is more than `depth` levels deep (a walk without recursion). */
+function deeperThan(root: Node, depth: number): boolean {
+  const nodes: Node[] = [root];
+  const depths: number[] = [1];
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    const d = depths.pop()! + 1;
+    if (d > depth) return true;
+    switch (node.kind) {
+      case 'binary':
+        nodes.push(node.left, node.right);
+        depths.push(d, d);
+        break;
+      case 'unary':
+        nodes.push(node.operand);
+        depths.push(d);
+        break;
+      case 'index':
+        nodes.push(node.target, node.index);
+        depths.push(d, d);
+        break;
+      case 'matches':
+        nodes.push(node.value);
+        depths.push(d);
+        break;
+      case 'array':
+      case 'call':
+        for (const child of node.kind === 'array' ? node.items : node.args) {
+          nodes.push(child);
+          depths.push(d);
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return false;
+}
+
+/**
+ * The nodes of a deep tree lying a multiple of PREPARE_STEP levels above its bottom,
+ * deepest first (none for a shallow tree): compilers build these ahead, without recursion,
+ * so that compiling the tree recurses at most PREPARE_STEP levels before it finds one built.
+ */
+export function checkpoints(root: Node): Node[] {
+  if (!deeperThan(root, PREPARE_STEP)) return [];
+  const out: Node[] = [];
+  const heights = new Map<Node, number>();
+  const stack: Array<[Node, boolean]> = [[root, false]];
+  while (stack.length > 0) {
+    const [node, visited] = stack.pop()!;
+    const children = childrenOf(node);
+    if (!visited) {
+      stack.push([node, true]);
+      for (const child of children) stack.push([child, false]);
+      continue;
+    }
+    let height = 1;
+    for (const child of children) height = Math.max(height, heights.get(child)! + 1);
+    heights.set(node, height);
+    if (height % PREPARE_STEP === 0 && node !== root) out.push(node);
+  }
+  return out;
+}
+
 export class ReferenceCompiler {
+  /** Closures built ahead by `prepare`, by node. */
+  private readonly prepared = new Map<Node, Closure>();
+
   /**
    * @param functions the function table of the program's scope
    * @param readsCaptures the program reads `$n`, so `matches` must record its captures
@@ -45,8 +130,27 @@ export class ReferenceCompiler {
     return plainReader(name);
   }
 
+  /**
+   * Builds ahead the closures of a deep tree's checkpoints (long chains of comparisons or
+   * mixed operators), so that compiling it stays within the stack. A shallow tree is left alone.
+   */
+  prepare(root: Node): this {
+    for (const node of checkpoints(root)) this.prepared.set(node, this.compile(node));
+    return this;
+  }
+
   /** The closure giving a node's value. */
   compile(node: Node): Closure {
+    return (this.prepared.size === 0 ? undefined : this.prepared.get(node)) ?? this.build(node);
+  }
+
+  /** The match step of a `matches` node. */
+  matcher(node: MatchNode): Matcher {
+    return matcher(node, this.readsCaptures);
+  }
+
+  /** Builds the closure of a node (its children through `compile`). */
+  protected build(node: Node): Closure {
     switch (node.kind) {
       case 'literal': {
         const value = node.value;
@@ -100,7 +204,7 @@ export class ReferenceCompiler {
       case 'call':
         return this.call(node.name, node.args);
       case 'matches': {
-        const match = matcher(node, this.readsCaptures);
+        const match = this.matcher(node);
         const value = this.compile(node.value);
         return (s) => (match(s, value(s)) ? 1 : 0);
       }

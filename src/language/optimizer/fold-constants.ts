@@ -6,7 +6,7 @@
 import type { FunctionSpec } from '../functions/index.js';
 import { BINARY_OPERATORS, UNARY_OPERATORS } from '../operators.js';
 import { constant, indexValue, truthy, type Value } from '../runtime/values.js';
-import type { Node } from '../syntax/ast.js';
+import { childrenOf, type Node } from '../syntax/ast.js';
 
 function freeze(v: Value): Value {
   if (Array.isArray(v) && !Object.isFrozen(v)) {
@@ -16,25 +16,46 @@ function freeze(v: Value): Value {
   return v;
 }
 
-export function foldConstants(node: Node, functions: ReadonlyMap<string, FunctionSpec>): Node {
-  const fold = (n: Node): Node => foldConstants(n, functions);
+/**
+ * Folds a tree. It is walked without recursion (it may be as deep as limits.maxDepth):
+ * children first, each node rebuilt from its folded children.
+ */
+export function foldConstants(root: Node, functions: ReadonlyMap<string, FunctionSpec>): Node {
+  const order: Node[] = [];
+  const todo: Node[] = [root];
+  while (todo.length > 0) {
+    const node = todo.pop()!;
+    order.push(node);
+    for (const child of childrenOf(node)) todo.push(child);
+  }
+  // `order` reversed lists every node after its children, left to right.
+  const done: Node[] = [];
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i]!;
+    const n = childrenOf(node).length;
+    done.push(foldNode(node, done.splice(done.length - n, n), functions));
+  }
+  return done[0]!;
+}
+
+/** One node, its children folded already. */
+function foldNode(node: Node, children: Node[], functions: ReadonlyMap<string, FunctionSpec>): Node {
   const literal = (value: Value): Node => ({ kind: 'literal', value: freeze(value), span: node.span });
   switch (node.kind) {
     case 'constant':
       return literal(constant(node.name));
     case 'array': {
-      const items = node.items.map(fold);
+      const items = children;
       if (items.every((i) => i.kind === 'literal')) return literal(items.map((i) => (i as { value: Value }).value));
       return { ...node, items };
     }
     case 'unary': {
-      const operand = fold(node.operand);
+      const operand = children[0]!;
       if (operand.kind === 'literal') return literal(UNARY_OPERATORS[node.op].evaluate(operand.value));
       return { ...node, operand };
     }
     case 'binary': {
-      const left = fold(node.left);
-      const right = fold(node.right);
+      const [left, right] = children as [Node, Node];
       const spec = BINARY_OPERATORS[node.op];
       if (spec.shortCircuit !== undefined) {
         if (left.kind === 'literal') {
@@ -44,30 +65,42 @@ export function foldConstants(node: Node, functions: ReadonlyMap<string, Functio
         }
         return { ...node, left, right };
       }
-      if (left.kind === 'literal' && right.kind === 'literal') return literal(spec.evaluate(left.value, right.value));
+      if (left.kind === 'literal' && right.kind === 'literal') {
+        const value = evaluated(() => spec.evaluate(left.value, right.value));
+        if (value !== undefined) return literal(value);
+      }
       return { ...node, left, right };
     }
     case 'index': {
-      const target = fold(node.target);
-      const index = fold(node.index);
+      const [target, index] = children as [Node, Node];
       if (target.kind === 'literal' && index.kind === 'literal') return literal(indexValue(target.value, index.value));
       return { ...node, target, index };
     }
     case 'call': {
-      const args = node.args.map(fold);
+      const args = children;
       const spec = functions.get(node.name);
       if (spec?.pure && spec.fn && args.every((a) => a.kind === 'literal')) {
-        try {
-          return literal(spec.fn(...args.map((a) => (a as { value: Value }).value)));
-        } catch {
-          // A host function that throws is left to run (and fail) at evaluation time.
-        }
+        const value = evaluated(() => spec.fn!(...args.map((a) => (a as { value: Value }).value)));
+        if (value !== undefined) return literal(value);
       }
       return { ...node, args };
     }
     case 'matches':
-      return { ...node, value: fold(node.value) };
+      return { ...node, value: children[0]! };
     default:
       return node;
+  }
+}
+
+/**
+ * The value of an operation on literals, or undefined when it fails: a host function that
+ * throws, or a value past the runtime's sizes, is left to fail at evaluation time, as it
+ * would without folding.
+ */
+function evaluated(f: () => Value): Value | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
   }
 }

@@ -79,6 +79,10 @@ export interface MatchNode {
   kind: 'matches';
   pattern: string;
   regex: RE2JS;
+  /** The size of the compiled program, in RE2 instructions (what a match costs per character). */
+  instructions: number;
+  /** Longest value searched (limits.maxMatchLength): a longer one fails the evaluation. */
+  maxLength: number;
   value: Node;
   span: Span;
 }
@@ -108,6 +112,26 @@ export type Node =
   | MatchNode
   | SystemNode
   | MetricNode;
+
+/** The children of a node, for walks that must not recurse. */
+export function childrenOf(node: Node): readonly Node[] {
+  switch (node.kind) {
+    case 'binary':
+      return [node.left, node.right];
+    case 'unary':
+      return [node.operand];
+    case 'index':
+      return [node.target, node.index];
+    case 'array':
+      return node.items;
+    case 'call':
+      return node.args;
+    case 'matches':
+      return [node.value];
+    default:
+      return [];
+  }
+}
 
 /** An AST without spans or compiled artefacts: for comparing trees. */
 export function stripSpans(node: Node): unknown {
