@@ -128,12 +128,23 @@ function operandsOf(node: Node): readonly Node[] {
   return node.kind === 'binary' && node.op === '+' ? chainOperands(node) : childrenOf(node);
 }
 
+/** How deep `estimate` recurses before it walks the rest of a subtree with a stack of its own. */
+const RECURSION = 128;
+
 /**
- * The worst-case cost of evaluating a node once, and the shape of its value. The tree is
- * walked without recursion (it may be as deep as limits.maxDepth): operands first, each
- * node from its operands' estimates.
+ * The worst-case cost of evaluating a node once, and the shape of its value: operands first,
+ * each node from its operands' estimates. A deep tree (as deep as limits.maxDepth) is walked
+ * below RECURSION levels without recursion.
  */
-export function estimate(root: Node, ctx: CostContext): Estimate {
+export function estimate(root: Node, ctx: CostContext, depth = 0): Estimate {
+  if (depth > RECURSION) return estimateDeep(root, ctx);
+  const operands = operandsOf(root);
+  const estimates = new Array<Estimate>(operands.length);
+  for (let i = 0; i < operands.length; i++) estimates[i] = estimate(operands[i]!, ctx, depth + 1);
+  return estimateNode(root, estimates, ctx);
+}
+
+function estimateDeep(root: Node, ctx: CostContext): Estimate {
   const order: Node[] = [];
   const todo: Node[] = [root];
   while (todo.length > 0) {
@@ -146,8 +157,7 @@ export function estimate(root: Node, ctx: CostContext): Estimate {
   for (let i = order.length - 1; i >= 0; i--) {
     const node = order[i]!;
     const n = operandsOf(node).length;
-    const operands = done.splice(done.length - n, n);
-    done.push(estimateNode(node, operands, ctx));
+    done.push(estimateNode(node, done.splice(done.length - n, n), ctx));
   }
   return done[0]!;
 }

@@ -195,6 +195,8 @@ export class FastCompiler extends ReferenceCompiler {
   // Tests: the truthiness of a node as a JS boolean
 
   override test(node: Node): Test {
+    const ahead = this.preparedClosure(node);
+    if (ahead !== undefined) return (s) => truthy(ahead(s));
     switch (node.kind) {
       case 'literal': {
         const t = truthy(node.value);

@@ -128,7 +128,12 @@ export class MeteredCompiler extends ReferenceCompiler implements AsyncDecorator
         return sum.end();
       };
     }
-    const inner = super.binary(node);
+    return super.binary(node);
+  }
+
+  protected override binaryStep(node: BinaryNode, left: Closure, right: Closure): Closure {
+    const limit = this.maxCost;
+    const inner = super.binaryStep(node, left, right);
     if (node.op === '-') {
       return (s) => {
         const r = inner(s);

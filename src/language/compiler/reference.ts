@@ -47,6 +47,8 @@ export function matcher(node: MatchNode, recordCaptures: boolean): Matcher {
 
 /** Every how many levels of a deep tree `prepare` builds a closure ahead. */
 const PREPARE_STEP = 64;
+/** Operators whose left-deep chains every compiler builds in one loop (`binary` here; sums and `&&`/`||` flattened in fast.ts). */
+const LOOPED: ReadonlySet<string> = new Set(['+', '-', '*', '/', '&&', '||']);
 
 /** Whether a tree is more than `depth` levels deep (a walk without recursion). */
 function deeperThan(root: Node, depth: number): boolean {
@@ -91,24 +93,37 @@ function deeperThan(root: Node, depth: number): boolean {
  * The nodes of a deep tree lying a multiple of PREPARE_STEP levels above its bottom,
  * deepest first (none for a shallow tree): compilers build these ahead, without recursion,
  * so that compiling the tree recurses at most PREPARE_STEP levels before it finds one built.
+ * The left operand of a chain of one operator built in one loop (LOOPED) is left out: it is
+ * compiled with the chain.
  */
 export function checkpoints(root: Node): Node[] {
   if (!deeperThan(root, PREPARE_STEP)) return [];
+  const order: Node[] = [];
+  const todo: Node[] = [root];
+  while (todo.length > 0) {
+    const node = todo.pop()!;
+    order.push(node);
+    for (const child of childrenOf(node)) todo.push(child);
+  }
+  // `order` reversed lists every node after its children: their heights are on the stack.
+  const nodes: Node[] = [];
+  const heights: number[] = [];
   const out: Node[] = [];
-  const heights = new Map<Node, number>();
-  const stack: Array<[Node, boolean]> = [[root, false]];
-  while (stack.length > 0) {
-    const [node, visited] = stack.pop()!;
-    const children = childrenOf(node);
-    if (!visited) {
-      stack.push([node, true]);
-      for (const child of children) stack.push([child, false]);
-      continue;
-    }
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i]!;
+    const n = childrenOf(node).length;
     let height = 1;
-    for (const child of children) height = Math.max(height, heights.get(child)! + 1);
-    heights.set(node, height);
-    if (height % PREPARE_STEP === 0 && node !== root) out.push(node);
+    for (let j = nodes.length - n; j < nodes.length; j++) {
+      const child = nodes[j]!;
+      const h = heights[j]!;
+      if (h + 1 > height) height = h + 1;
+      const inChain = node.kind === 'binary' && child === node.left && child.kind === 'binary' && child.op === node.op && LOOPED.has(node.op);
+      if (h % PREPARE_STEP === 0 && !inChain) out.push(child);
+    }
+    nodes.length -= n;
+    heights.length -= n;
+    nodes.push(node);
+    heights.push(height);
   }
   return out;
 }
@@ -141,7 +156,12 @@ export class ReferenceCompiler {
 
   /** The closure giving a node's value. */
   compile(node: Node): Closure {
-    return (this.prepared.size === 0 ? undefined : this.prepared.get(node)) ?? this.build(node);
+    return this.preparedClosure(node) ?? this.build(node);
+  }
+
+  /** The closure built ahead for a node of a deep tree, if it is one of its checkpoints. */
+  protected preparedClosure(node: Node): Closure | undefined {
+    return this.prepared.size === 0 ? undefined : this.prepared.get(node);
   }
 
   /** The match step of a `matches` node. */
@@ -219,9 +239,21 @@ export class ReferenceCompiler {
     return (s) => indexValue(target(s), index(s));
   }
 
+  /** A binary node; a left-deep chain of one operator is compiled in one loop, from the bottom up. */
   protected binary(node: BinaryNode): Closure {
-    const left = this.compile(node.left);
-    const right = this.compile(node.right);
+    const chain: BinaryNode[] = [node];
+    let left = node.left;
+    while (left.kind === 'binary' && left.op === node.op) {
+      chain.push(left);
+      left = left.left;
+    }
+    let closure = this.compile(left);
+    for (let i = chain.length - 1; i >= 0; i--) closure = this.binaryStep(chain[i]!, closure, this.compile(chain[i]!.right));
+    return closure;
+  }
+
+  /** One binary node, its operands compiled. */
+  protected binaryStep(node: BinaryNode, left: Closure, right: Closure): Closure {
     const spec = BINARY_OPERATORS[node.op];
     if (spec.shortCircuit === 'and') {
       return (s) => {

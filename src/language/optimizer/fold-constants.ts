@@ -16,11 +16,22 @@ function freeze(v: Value): Value {
   return v;
 }
 
+/** How deep `foldConstants` recurses before it walks the rest of a subtree with a stack of its own. */
+const RECURSION = 128;
+
 /**
- * Folds a tree. It is walked without recursion (it may be as deep as limits.maxDepth):
- * children first, each node rebuilt from its folded children.
+ * Folds a tree, children first, each node rebuilt from its folded children. A deep tree (as
+ * deep as limits.maxDepth) is walked below RECURSION levels without recursion.
  */
-export function foldConstants(root: Node, functions: ReadonlyMap<string, FunctionSpec>): Node {
+export function foldConstants(root: Node, functions: ReadonlyMap<string, FunctionSpec>, depth = 0): Node {
+  if (depth > RECURSION) return foldDeep(root, functions);
+  const children = childrenOf(root);
+  const folded = new Array<Node>(children.length);
+  for (let i = 0; i < children.length; i++) folded[i] = foldConstants(children[i]!, functions, depth + 1);
+  return foldNode(root, folded, functions);
+}
+
+function foldDeep(root: Node, functions: ReadonlyMap<string, FunctionSpec>): Node {
   const order: Node[] = [];
   const todo: Node[] = [root];
   while (todo.length > 0) {
