@@ -23,7 +23,7 @@ import type { FunctionSpec } from '../functions/index.js';
 import { BINARY_OPERATORS, type BinaryOperator } from '../operators.js';
 import { MAX_LIST_LENGTH, MAX_STRING_LENGTH } from '../runtime/sizes.js';
 import { Constant, truthy, type Value } from '../runtime/values.js';
-import { childrenOf, type Node } from '../syntax/ast.js';
+import { childrenOf, reduceTree, type Node } from '../syntax/ast.js';
 import { chainOperands } from './operands.js';
 
 /** Characters of a string built per unit. */
@@ -145,21 +145,7 @@ export function estimate(root: Node, ctx: CostContext, depth = 0): Estimate {
 }
 
 function estimateDeep(root: Node, ctx: CostContext): Estimate {
-  const order: Node[] = [];
-  const todo: Node[] = [root];
-  while (todo.length > 0) {
-    const node = todo.pop()!;
-    order.push(node);
-    for (const operand of operandsOf(node)) todo.push(operand);
-  }
-  // `order` reversed lists every node after its operands, left to right.
-  const done: Estimate[] = [];
-  for (let i = order.length - 1; i >= 0; i--) {
-    const node = order[i]!;
-    const n = operandsOf(node).length;
-    done.push(estimateNode(node, done.splice(done.length - n, n), ctx));
-  }
-  return done[0]!;
+  return reduceTree<Estimate>(root, (node, operands) => estimateNode(node, operands, ctx), operandsOf);
 }
 
 function sumOf(operands: readonly Estimate[]): number {

@@ -11,7 +11,7 @@ import { HOST_VALUES } from '../runtime/environment.js';
 import { fromHost } from '../runtime/host-values.js';
 import type { State } from '../runtime/state.js';
 import { constant, Float, indexValue, toStr, truthy, type Value } from '../runtime/values.js';
-import { childrenOf, type BinaryNode, type MatchNode, type Node } from '../syntax/ast.js';
+import { childrenOf, reduceTree, type BinaryNode, type MatchNode, type Node } from '../syntax/ast.js';
 import { plainReader, type Closure, type Reader, type Test } from './operands.js';
 
 /** The block's runner: its value for one state, `undefined` when it is unset. */
@@ -58,32 +58,9 @@ function deeperThan(root: Node, depth: number): boolean {
     const node = nodes.pop()!;
     const d = depths.pop()! + 1;
     if (d > depth) return true;
-    switch (node.kind) {
-      case 'binary':
-        nodes.push(node.left, node.right);
-        depths.push(d, d);
-        break;
-      case 'unary':
-        nodes.push(node.operand);
-        depths.push(d);
-        break;
-      case 'index':
-        nodes.push(node.target, node.index);
-        depths.push(d, d);
-        break;
-      case 'matches':
-        nodes.push(node.value);
-        depths.push(d);
-        break;
-      case 'array':
-      case 'call':
-        for (const child of node.kind === 'array' ? node.items : node.args) {
-          nodes.push(child);
-          depths.push(d);
-        }
-        break;
-      default:
-        break;
+    for (const child of childrenOf(node)) {
+      nodes.push(child);
+      depths.push(d);
     }
   }
   return false;
@@ -98,33 +75,18 @@ function deeperThan(root: Node, depth: number): boolean {
  */
 export function checkpoints(root: Node): Node[] {
   if (!deeperThan(root, PREPARE_STEP)) return [];
-  const order: Node[] = [];
-  const todo: Node[] = [root];
-  while (todo.length > 0) {
-    const node = todo.pop()!;
-    order.push(node);
-    for (const child of childrenOf(node)) todo.push(child);
-  }
-  // `order` reversed lists every node after its children: their heights are on the stack.
-  const nodes: Node[] = [];
-  const heights: number[] = [];
   const out: Node[] = [];
-  for (let i = order.length - 1; i >= 0; i--) {
-    const node = order[i]!;
-    const n = childrenOf(node).length;
+  reduceTree<number>(root, (node, heights) => {
+    const children = childrenOf(node);
     let height = 1;
-    for (let j = nodes.length - n; j < nodes.length; j++) {
-      const child = nodes[j]!;
-      const h = heights[j]!;
-      if (h + 1 > height) height = h + 1;
+    heights.forEach((h, i) => {
+      height = Math.max(height, h + 1);
+      const child = children[i]!;
       const inChain = node.kind === 'binary' && child === node.left && child.kind === 'binary' && child.op === node.op && LOOPED.has(node.op);
       if (h % PREPARE_STEP === 0 && !inChain) out.push(child);
-    }
-    nodes.length -= n;
-    heights.length -= n;
-    nodes.push(node);
-    heights.push(height);
-  }
+    });
+    return height;
+  });
   return out;
 }
 

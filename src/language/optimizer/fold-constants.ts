@@ -6,7 +6,7 @@
 import type { FunctionSpec } from '../functions/index.js';
 import { BINARY_OPERATORS, UNARY_OPERATORS } from '../operators.js';
 import { constant, indexValue, truthy, type Value } from '../runtime/values.js';
-import { childrenOf, type Node } from '../syntax/ast.js';
+import { childrenOf, reduceTree, type Node } from '../syntax/ast.js';
 
 function freeze(v: Value): Value {
   if (Array.isArray(v) && !Object.isFrozen(v)) {
@@ -32,21 +32,7 @@ export function foldConstants(root: Node, functions: ReadonlyMap<string, Functio
 }
 
 function foldDeep(root: Node, functions: ReadonlyMap<string, FunctionSpec>): Node {
-  const order: Node[] = [];
-  const todo: Node[] = [root];
-  while (todo.length > 0) {
-    const node = todo.pop()!;
-    order.push(node);
-    for (const child of childrenOf(node)) todo.push(child);
-  }
-  // `order` reversed lists every node after its children, left to right.
-  const done: Node[] = [];
-  for (let i = order.length - 1; i >= 0; i--) {
-    const node = order[i]!;
-    const n = childrenOf(node).length;
-    done.push(foldNode(node, done.splice(done.length - n, n), functions));
-  }
-  return done[0]!;
+  return reduceTree<Node>(root, (node, children) => foldNode(node, children, functions));
 }
 
 /** One node, its children folded already. */

@@ -133,6 +133,28 @@ export function childrenOf(node: Node): readonly Node[] {
   }
 }
 
+/**
+ * Reduces a tree from the bottom up without recursion (it may be as deep as
+ * limits.maxDepth): `combine` gets each node with the results of its `children`, in order.
+ */
+export function reduceTree<T>(root: Node, combine: (node: Node, children: T[]) => T, children: (node: Node) => readonly Node[] = childrenOf): T {
+  const order: Node[] = [];
+  const todo: Node[] = [root];
+  while (todo.length > 0) {
+    const node = todo.pop()!;
+    order.push(node);
+    for (const child of children(node)) todo.push(child);
+  }
+  // `order` reversed lists every node after its children, left to right: their results are on the stack.
+  const done: T[] = [];
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i]!;
+    const n = children(node).length;
+    done.push(combine(node, done.splice(done.length - n, n)));
+  }
+  return done[0]!;
+}
+
 /** An AST without spans or compiled artefacts: for comparing trees. */
 export function stripSpans(node: Node): unknown {
   switch (node.kind) {
