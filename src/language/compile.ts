@@ -23,56 +23,64 @@ import { parse, type ParseTotals } from './syntax/parser.js';
 export function compile(input: string | BlockInput, options: CompileOptions = {}): Program {
   const scope = resolveScope(options);
   const usage = newUsage();
-  const totals: ParseTotals = { source: 0, tokens: 0 };
+  const totals: ParseTotals = { source: 0, tokens: 0, depth: 0 };
   const sources = sourcesOf(input, scope.limits.maxConditions);
-  const parts = sources.map(({ source, part }) => checkPart(source, part, scope, usage, totals));
-  const trees = treesOf(parts);
-  const closures = withinStack(sources[0] ?? { source: '', part: undefined }, () =>
-    buildClosures(trees, scope.optimize ? optimizeBlock(trees) : trees, {
+  // The expression being compiled, for an error of the engine's own (see tooDeep).
+  let current = sources[0] ?? { source: '', part: undefined };
+  try {
+    const parts: CompiledPart[] = [];
+    for (const s of sources) {
+      current = s;
+      parts.push(checkPart(s.source, s.part, scope, usage, totals));
+    }
+    const trees = treesOf(parts);
+    const closures = buildClosures(trees, scope.optimize ? optimizeBlock(trees) : trees, {
       functions: scope.functions,
       isAsync: usage.isAsync,
       readsCaptures: usage.readsCaptures,
       optimize: scope.optimize,
       limits: scope.limits,
-    }),
-  );
-  return new Program(parts, closures, usage, scope.limits.maxCost);
+      depth: totals.depth,
+      // Nothing that builds, matches or reads captures: each node costs at most 1 unit, an
+      // array 1 per 2 items more, so twice the tokens bound the cost.
+      costBound: usage.builds || usage.usesCaptures ? undefined : 2 * totals.tokens,
+    });
+    return new Program(parts, closures, usage, scope.limits.maxCost);
+  } catch (e) {
+    if (e instanceof RangeError) throw tooDeep(e, current);
+    throw e;
+  }
 }
 
 /**
- * Runs a compile step, turning a stack overflow into a positioned CompileError. The limits
- * keep every tree they accept well inside the stack; this is for hosts that call `compile`
- * with little of it left.
+ * A RangeError (the engine's own limits: a stack overflow) as a CompileError covering the
+ * expression. The limits keep every tree they accept well inside the stack; this is for
+ * hosts that call `compile` with little of it left.
  */
-function withinStack<T>({ source, part }: { source: string; part: BlockPart | undefined }, step: () => T): T {
-  try {
-    return step();
-  } catch (e) {
-    if (!(e instanceof RangeError)) throw e;
-    const error = new CompileError({
-      code: 'limit',
-      message: 'expression too deeply nested to compile on the stack left (lower limits.maxDepth or limits.maxNesting)',
-      source,
-      offset: 0,
-      length: Math.max(1, source.length),
-    });
-    throw part ? error.inPart(part) : error;
-  }
+function tooDeep(e: RangeError, { source, part }: { source: string; part: BlockPart | undefined }): CompileError {
+  const overflow = /call stack/i.test(e.message);
+  const error = new CompileError({
+    code: 'limit',
+    message: overflow
+      ? 'expression too deeply nested to compile on the stack left (lower limits.maxDepth or limits.maxNesting)'
+      : `expression too large to compile: ${e.message}`,
+    source,
+    offset: 0,
+    length: Math.max(1, source.length),
+  });
+  return part ? error.inPart(part) : error;
 }
 
 /** Parses, checks and optimises one string; its errors are attributed to its block part. */
 function checkPart(source: string, part: BlockPart | undefined, scope: Scope, usage: Usage, totals: ParseTotals): CompiledPart {
-  let compiled: CompiledPart;
+  let checked;
   try {
-    compiled = withinStack({ source, part: undefined }, () => {
-      const checked = check(parse(source, scope.limits, totals), source, scope, usage);
-      return { part: part ?? { kind: 'else' }, source, checked, optimized: scope.optimize ? optimize(checked, scope.functions) : checked };
-    });
+    checked = check(parse(source, scope.limits, totals), source, scope, usage);
   } catch (e) {
     if (part && e instanceof CompileError && e.part === undefined) throw e.inPart(part);
     throw e;
   }
-  return compiled;
+  return { part: part ?? { kind: 'else' }, source, checked, optimized: scope.optimize ? optimize(checked, scope.functions) : checked };
 }
 
 /** The strings to compile in order (`if`, `then` of each condition, then `else`); a single expression has no part. */

@@ -4,8 +4,9 @@
  *
  * Error contract: `evaluate`, `evaluateAsync`, `evaluateJson` and `explain` throw (or
  * reject with) `EvaluationError` and nothing else — a host lookup that fails, a custom
- * function that throws (both name the function), a value too large for the runtime. A
- * `TypeError` means the API was misused: `evaluate` on a program that calls host lookups.
+ * function that throws (both name the function), a value past the sizes an evaluation
+ * builds, an evaluation over its cost budget. A `TypeError` means the API was misused:
+ * `evaluate` on a program that calls host lookups.
  */
 import type { Closures, Walk } from './compiler/index.js';
 import type { BlockPart } from './errors/diagnostic.js';
@@ -114,12 +115,6 @@ export class Program {
   readonly variables: readonly string[];
   /** The compiled strings: conditions' `if` and `then` in order, then `else`. */
   readonly parts: readonly CompiledPart[];
-  /**
-   * The estimated worst case of one evaluation, in cost units (about 100 ns each). Over
-   * `costLimit`, evaluations are metered and stop at the limit with an EvaluationError of
-   * code `budget`; within it, they run unmetered.
-   */
-  readonly cost: number;
   /** The most cost units one evaluation may spend (limits.maxCost). */
   readonly costLimit: number;
   private readonly closures: Closures;
@@ -134,13 +129,22 @@ export class Program {
     this.closures = closures;
     this.run = closures.run;
     this.test = closures.test;
-    this.cost = closures.cost;
     this.costLimit = costLimit;
     this.isAsync = usage.isAsync;
-    this.isUnset = !parts.some((p) => p.part.kind === 'else');
+    // The `else`, when there is one, is the last part.
+    this.isUnset = parts.length === 0 || parts[parts.length - 1]!.part.kind !== 'else';
     this.usesCaptures = usage.usesCaptures;
     this.variables = usage.variables.size < 2 ? [...usage.variables] : [...usage.variables].sort();
     Object.freeze(this.variables);
+  }
+
+  /**
+   * The estimated worst case of one evaluation, in cost units (about 100 ns each). Over
+   * `costLimit`, evaluations are metered and stop at the limit with an EvaluationError of
+   * code `budget`; within it, they run unmetered.
+   */
+  get cost(): number {
+    return this.closures.cost();
   }
 
   /** Evaluates with the session's variables; `null` when the block is unset. */

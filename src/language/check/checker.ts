@@ -17,18 +17,23 @@ export interface Usage {
   variables: Set<string>;
   /** What the program's regular expressions count against limits.maxRegexSize. */
   regexSize: number;
-  /** The program's regular expressions, compiled once per pattern. */
-  regexes: Map<string, RE2JS>;
+  /** The program's regular expressions, compiled once per pattern (made with the first). */
+  regexes: Map<string, RE2JS> | null;
   /** Calls a host lookup: only evaluateAsync can run it. */
   isAsync: boolean;
   /** Uses `matches` or reads `$n`: evaluation needs a capture list. */
   usesCaptures: boolean;
   /** Reads `$n`. */
   readsCaptures: boolean;
+  /**
+   * May build values (`+`, `-`, functions that build or scan): without these and without
+   * `matches` or captures, every node costs at most 1 unit beside the items of an array.
+   */
+  builds: boolean;
 }
 
 export function newUsage(): Usage {
-  return { variables: new Set(), regexSize: 0, regexes: new Map(), isAsync: false, usesCaptures: false, readsCaptures: false };
+  return { variables: new Set(), regexSize: 0, regexes: null, isAsync: false, usesCaptures: false, readsCaptures: false, builds: false };
 }
 
 function fail(source: string, code: ErrorCode, message: string, span: Span): never {
@@ -51,10 +56,11 @@ export class Checker implements CheckContext {
   }
 
   regex(pattern: string, compile: () => RE2JS): RE2JS {
-    let regex = this.usage.regexes.get(pattern);
+    const regexes = (this.usage.regexes ??= new Map());
+    let regex = regexes.get(pattern);
     if (regex === undefined) {
       regex = compile();
-      this.usage.regexes.set(pattern, regex);
+      regexes.set(pattern, regex);
     }
     return regex;
   }
@@ -89,6 +95,7 @@ export class Checker implements CheckContext {
       case 'unary':
         return { ...node, operand: this.check(node.operand) };
       case 'binary':
+        if (node.op === '+' || node.op === '-') this.usage.builds = true;
         return { ...node, left: this.check(node.left), right: this.check(node.right) };
       case 'call':
         return this.call(node);
@@ -173,6 +180,7 @@ export class Checker implements CheckContext {
     }
     this.arity(node, spec.arity);
     if (spec.async) this.usage.isAsync = true;
+    if (spec.builds !== undefined || spec.scans !== undefined) this.usage.builds = true;
     return { ...node, args: node.args.map((arg) => this.check(arg)) };
   }
 }

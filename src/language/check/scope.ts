@@ -60,7 +60,7 @@ export interface Scope {
   functions: ReadonlyMap<string, FunctionSpec>;
   metrics: ReadonlySet<string> | null;
   systemNames: ReadonlySet<string>;
-  limits: Limits;
+  limits: Readonly<Limits>;
   optimize: boolean;
 }
 
@@ -179,7 +179,7 @@ function buildScope(options: CompileOptions): Scope {
     for (const f of options.functions) map.set(f.name, customFunction(f));
     functions = map;
   }
-  const limits = { ...DEFAULT_LIMITS };
+  const limits = options.limits ? { ...DEFAULT_LIMITS } : DEFAULT_LIMITS;
   for (const [key, value] of Object.entries(options.limits ?? {})) {
     if (!LIMIT_KEYS.has(key)) throw new TypeError(`unknown limit \`${key}\``);
     const max = MAX_LIMITS[key as keyof Limits];

@@ -20,10 +20,10 @@
  * the limit needs no meter.
  */
 import type { FunctionSpec } from '../functions/index.js';
-import { BINARY_OPERATORS, type BinaryOperator } from '../operators.js';
+import { BINARY_OPERATORS } from '../operators.js';
 import { MAX_LIST_LENGTH, MAX_STRING_LENGTH } from '../runtime/sizes.js';
 import { Constant, truthy, type Value } from '../runtime/values.js';
-import { childrenOf, reduceTree, type Node } from '../syntax/ast.js';
+import type { Node } from '../syntax/ast.js';
 import { chainOperands } from './operands.js';
 
 /** Characters of a string built per unit. */
@@ -98,6 +98,8 @@ interface Shape {
 
 const SCALAR: Shape = { text: -1, items: -1 };
 const ANY: Shape = { text: Infinity, items: Infinity };
+const TEXT: Shape = { text: MAX_STRING_LENGTH, items: -1 };
+const LIST: Shape = { text: -1, items: MAX_LIST_LENGTH };
 const union = (a: Shape, b: Shape): Shape => ({ text: Math.max(a.text, b.text), items: Math.max(a.items, b.items) });
 
 function shapeOf(v: Value): Shape {
@@ -123,123 +125,162 @@ export interface CostContext {
   maxMatchLength: number;
 }
 
-/** What the estimate of a node is made from: its operands (a sum's whole chain at once). */
-function operandsOf(node: Node): readonly Node[] {
-  return node.kind === 'binary' && node.op === '+' ? chainOperands(node) : childrenOf(node);
+/**
+ * Pushes what the estimate of a node is made from, its operands (a sum's whole chain at
+ * once), and returns how many.
+ */
+function pushOperands(node: Node, to: Node[]): number {
+  switch (node.kind) {
+    case 'binary':
+      if (node.op === '+') {
+        const chain = chainOperands(node);
+        for (const operand of chain) to.push(operand);
+        return chain.length;
+      }
+      to.push(node.left, node.right);
+      return 2;
+    case 'unary':
+      to.push(node.operand);
+      return 1;
+    case 'index':
+      to.push(node.target, node.index);
+      return 2;
+    case 'matches':
+      to.push(node.value);
+      return 1;
+    case 'array':
+      for (const item of node.items) to.push(item);
+      return node.items.length;
+    case 'call':
+      for (const arg of node.args) to.push(arg);
+      return node.args.length;
+    default:
+      return 0;
+  }
 }
-
-/** How deep `estimate` recurses before it walks the rest of a subtree with a stack of its own. */
-const RECURSION = 128;
 
 /**
- * The worst-case cost of evaluating a node once, and the shape of its value: operands first,
- * each node from its operands' estimates. A deep tree (as deep as limits.maxDepth) is walked
- * below RECURSION levels without recursion.
+ * The worst-case cost of evaluating a node once, and the shape of its value. The tree is
+ * walked without recursion (it may be as deep as limits.maxDepth): every node after its
+ * operands, whose shapes are on a stack.
  */
-export function estimate(root: Node, ctx: CostContext, depth = 0): Estimate {
-  if (depth > RECURSION) return estimateDeep(root, ctx);
-  const operands = operandsOf(root);
-  const estimates = new Array<Estimate>(operands.length);
-  for (let i = 0; i < operands.length; i++) estimates[i] = estimate(operands[i]!, ctx, depth + 1);
-  return estimateNode(root, estimates, ctx);
-}
-
-function estimateDeep(root: Node, ctx: CostContext): Estimate {
-  return reduceTree<Estimate>(root, (node, operands) => estimateNode(node, operands, ctx), operandsOf);
-}
-
-function sumOf(operands: readonly Estimate[]): number {
+export function estimate(root: Node, ctx: CostContext): Estimate {
+  const order: Node[] = [];
+  const counts: number[] = [];
+  const todo: Node[] = [root];
+  while (todo.length > 0) {
+    const node = todo.pop()!;
+    order.push(node);
+    counts.push(pushOperands(node, todo));
+  }
+  const shapes: Shape[] = [];
+  let top = 0;
   let cost = 0;
-  for (const o of operands) cost += o.cost;
-  return cost;
+  for (let i = order.length - 1; i >= 0; i--) {
+    const first = top - counts[i]!;
+    cost += own(order[i]!, shapes, first, top, ctx);
+    top = first + 1;
+  }
+  return { cost, shape: shapes[0]! };
 }
 
-/** The estimate of one node, from its operands'. */
-function estimateNode(node: Node, operands: readonly Estimate[], ctx: CostContext): Estimate {
-  let cost = sumOf(operands);
+/**
+ * What a node costs itself, from its operands' shapes (`shapes[first]` to `shapes[top - 1]`),
+ * which it replaces on the stack with its own (at `first`).
+ */
+function own(node: Node, shapes: Shape[], first: number, top: number, ctx: CostContext): number {
+  let cost = 1;
+  let shape: Shape = SCALAR;
   switch (node.kind) {
     case 'literal':
-      return { cost: 1, shape: shapeOf(node.value) };
+      shape = shapeOf(node.value);
+      break;
     case 'constant':
-      return { cost: 1, shape: { text: node.name.length, items: -1 } };
+      shape = { text: node.name.length, items: -1 };
+      break;
     case 'variable':
     case 'global':
     case 'system':
     case 'identifier':
-      return { cost: 1, shape: ANY };
-    case 'metric':
-      return { cost: 1, shape: SCALAR };
-    case 'capture':
-      return { cost: 1 + textUnits(ctx.maxMatchLength), shape: { text: ctx.maxMatchLength, items: -1 } };
-    case 'array':
-      return { cost: cost + 1 + itemUnits(node.items.length), shape: { text: -1, items: node.items.length } };
     case 'index':
-      return { cost: cost + 1, shape: ANY };
-    case 'unary':
-      return { cost: cost + 1, shape: SCALAR };
-    case 'matches': {
-      const length = Math.min(node.maxLength, textOf(operands[0]!.shape));
-      return { cost: cost + 1 + matchUnits(length, node.instructions), shape: SCALAR };
-    }
+      shape = ANY;
+      break;
+    case 'capture':
+      cost += textUnits(ctx.maxMatchLength);
+      shape = { text: ctx.maxMatchLength, items: -1 };
+      break;
+    case 'array':
+      cost += itemUnits(node.items.length);
+      shape = { text: -1, items: node.items.length };
+      break;
+    case 'matches':
+      cost += matchUnits(Math.min(node.maxLength, textOf(shapes[first]!)), node.instructions);
+      break;
     case 'call': {
       const spec = ctx.functions.get(node.name);
       if (spec?.scans !== undefined) {
         let length = 0;
-        for (const o of operands) length += textOf(o.shape);
+        for (let i = first; i < top; i++) length += textOf(shapes[i]!);
         cost += Math.ceil(Math.min(length, MAX_STRING_LENGTH) / spec.scans);
       }
       switch (spec?.builds) {
         case 'text':
-          return { cost: cost + 1 + textUnits(Infinity), shape: { text: MAX_STRING_LENGTH, items: -1 } };
+          cost += textUnits(Infinity);
+          shape = TEXT;
+          break;
         case 'list':
-          return { cost: cost + 1 + itemUnits(Infinity), shape: ANY };
+          cost += itemUnits(Infinity);
+          shape = ANY;
+          break;
         case 'mapped':
-          return { cost: cost + 1 + itemUnits(Infinity) + textUnits(Infinity), shape: ANY };
+          cost += itemUnits(Infinity) + textUnits(Infinity);
+          shape = ANY;
+          break;
         case 'sorted':
-          return { cost: cost + 1 + sortUnits(Infinity), shape: { text: -1, items: MAX_LIST_LENGTH } };
+          cost += sortUnits(Infinity);
+          shape = LIST;
+          break;
         default:
-          return { cost: cost + 1, shape: spec?.boolean ? SCALAR : ANY };
+          shape = spec?.boolean ? SCALAR : ANY;
       }
+      break;
     }
     case 'binary':
-      return node.op === '+' ? sum(operands) : binary(node.op, operands[0]!, operands[1]!);
+      if (node.op === '+') {
+        // A sum is one chain: the string it builds is counted once, each list step in full.
+        const steps = top - first - 1;
+        let text = 0;
+        let items = steps + 1;
+        let maybeText = false;
+        let maybeList = false;
+        for (let i = first; i < top; i++) {
+          const o = shapes[i]!;
+          maybeText ||= o.text >= 0;
+          maybeList ||= o.items >= 0;
+          text += textOf(o);
+          items += Math.max(0, o.items);
+          shape = union(shape, o);
+        }
+        cost = steps + (maybeText ? textUnits(text) : 0) + (maybeList ? steps * itemUnits(items) : 0);
+        if (maybeText || maybeList) shape = union(shape, { text: maybeText ? Math.min(text, MAX_STRING_LENGTH) : -1, items: maybeList ? Math.min(items, MAX_LIST_LENGTH) : -1 });
+      } else {
+        const left = shapes[first]!;
+        const right = shapes[first + 1]!;
+        if (node.op === '-' && (left.items >= 0 || right.items >= 0)) {
+          const items = Math.max(left.items, right.items);
+          cost += itemUnits(items);
+          shape = { text: -1, items };
+        } else if (BINARY_OPERATORS[node.op].shortCircuit !== undefined) {
+          // `&&` and `||` may give their first operand itself.
+          shape = left;
+        }
+      }
+      break;
+    default:
+      break;
   }
-}
-
-/** A sum is one chain: the string it builds is counted once, each list step in full. */
-function sum(operands: readonly Estimate[]): Estimate {
-  const steps = operands.length - 1;
-  let cost = steps;
-  let text = 0;
-  let items = operands.length;
-  let maybeText = false;
-  let maybeList = false;
-  let shape = SCALAR;
-  for (const o of operands) {
-    cost += o.cost;
-    maybeText ||= o.shape.text >= 0;
-    maybeList ||= o.shape.items >= 0;
-    text += textOf(o.shape);
-    items += Math.max(0, o.shape.items);
-    shape = union(shape, o.shape);
-  }
-  if (maybeText) cost += textUnits(text);
-  if (maybeList) cost += steps * itemUnits(items);
-  return {
-    cost,
-    shape: union(shape, { text: maybeText ? Math.min(text, MAX_STRING_LENGTH) : -1, items: maybeList ? Math.min(items, MAX_LIST_LENGTH) : -1 }),
-  };
-}
-
-function binary(op: BinaryOperator, left: Estimate, right: Estimate): Estimate {
-  const cost = 1 + left.cost + right.cost;
-  if (op === '-' && (left.shape.items >= 0 || right.shape.items >= 0)) {
-    const items = Math.max(left.shape.items, right.shape.items);
-    return { cost: cost + itemUnits(items), shape: { text: -1, items } };
-  }
-  // `&&` and `||` may give their first operand itself.
-  if (BINARY_OPERATORS[op].shortCircuit !== undefined) return { cost, shape: left.shape };
-  return { cost, shape: SCALAR };
+  shapes[first] = shape;
+  return cost;
 }
 
 /** The worst case of one evaluation of a block: every condition up to one that is always true, then its `then` or the `else`. */

@@ -8,13 +8,12 @@
  */
 import type { FunctionSpec } from '../functions/index.js';
 import type { BlockTrees } from '../optimizer/index.js';
-import type { Node } from '../syntax/ast.js';
 import { AsyncCompiler } from './async.js';
 import { estimateBlock } from './cost.js';
 import { FastCompiler } from './fast.js';
 import { MeteredCompiler } from './metered.js';
 import { isBooleanValued, type AsyncClosure, type Test } from './operands.js';
-import { ReferenceCompiler, type BlockRunner } from './reference.js';
+import { PREPARE_STEP, ReferenceCompiler, type BlockRunner } from './reference.js';
 
 export type { AsyncClosure, Closure, Test } from './operands.js';
 export type { BlockRunner } from './reference.js';
@@ -35,8 +34,8 @@ export interface Closures {
   walk: Walk | null;
   /** The metered walk of `explain`, built on the first call. */
   explain: () => Walk;
-  /** The estimated worst case of one evaluation, in cost units. */
-  cost: number;
+  /** The estimated worst case of one evaluation, in cost units (computed on the first call). */
+  cost: () => number;
   /** Whether the closures count the cost (the estimate is over the limit). */
   metered: boolean;
 }
@@ -50,19 +49,22 @@ export interface ClosureOptions {
   /** Build the fast closures (else the reference closures). */
   optimize: boolean;
   limits: { readonly maxCost: number; readonly maxMatchLength: number };
+  /** The depth of the deepest tree (from the parser): shallow trees need no `prepare`. */
+  depth: number;
+  /** An upper bound of the cost known without estimating it, if any: within the limit, the estimate waits until it is asked for. */
+  costBound?: number;
 }
 
-/** Every tree of a block, for `prepare`. */
-function treesOf(block: BlockTrees): Node[] {
-  const out: Node[] = [];
-  for (const [when, then] of block.conditions) out.push(when, then);
-  if (block.otherwise) out.push(block.otherwise);
-  return out;
+/** Builds ahead the closures of the deep trees of a block (ReferenceCompiler.prepare). */
+function prepare(compiler: ReferenceCompiler, block: BlockTrees, options: ClosureOptions): void {
+  if (options.depth <= PREPARE_STEP) return;
+  for (const [when, then] of block.conditions) compiler.prepare(when).prepare(then);
+  if (block.otherwise) compiler.prepare(block.otherwise);
 }
 
 /** The walk over a block's parts, each compiled on its own (asynchronously when the program calls lookups). */
 function walkOf(parts: BlockTrees, compiler: ReferenceCompiler, options: ClosureOptions, metered: MeteredCompiler | undefined): Walk {
-  for (const tree of treesOf(parts)) compiler.prepare(tree);
+  prepare(compiler, parts, options);
   const c = options.isAsync ? new AsyncCompiler(compiler, options.functions, metered) : compiler;
   return {
     conditions: parts.conditions.map(([when, then]) => ({ when: c.compile(when), then: c.compile(then) })),
@@ -77,32 +79,31 @@ function walkOf(parts: BlockTrees, compiler: ReferenceCompiler, options: Closure
  */
 export function buildClosures(parts: BlockTrees, runner: BlockTrees, options: ClosureOptions): Closures {
   const { functions, readsCaptures, optimize, limits } = options;
-  const cost = estimateBlock(parts.conditions, parts.otherwise, { functions, maxMatchLength: limits.maxMatchLength });
-  const metered = cost > limits.maxCost;
-  const meter = (): MeteredCompiler => new MeteredCompiler(functions, readsCaptures, limits.maxCost);
+  let estimate: number | undefined;
+  const cost = (): number => (estimate ??= estimateBlock(parts.conditions, parts.otherwise, { functions, maxMatchLength: limits.maxMatchLength }));
+  const metered = (options.costBound ?? cost()) > limits.maxCost && cost() > limits.maxCost;
   let explainWalk: Walk | null = null;
   const explain = (): Walk => {
     if (explainWalk === null) {
-      const m = meter();
+      const m = new MeteredCompiler(functions, readsCaptures, limits.maxCost);
       explainWalk = walkOf(parts, m, options, m);
     }
     return explainWalk;
   };
-  const closures = { cost, metered, explain };
   if (options.isAsync) {
-    if (metered) return { run: null, test: null, walk: explain(), ...closures };
+    if (metered) return { run: null, test: null, walk: explain(), explain, cost, metered };
     const compiler = optimize ? new FastCompiler(functions, readsCaptures) : new ReferenceCompiler(functions, readsCaptures);
-    return { run: null, test: null, walk: walkOf(parts, compiler, options, undefined), ...closures };
+    return { run: null, test: null, walk: walkOf(parts, compiler, options, undefined), explain, cost, metered };
   }
   if (metered) {
-    const m = meter();
-    for (const tree of treesOf(runner)) m.prepare(tree);
-    return { run: m.runner(runner.conditions, runner.otherwise), test: null, walk: null, ...closures };
+    const m = new MeteredCompiler(functions, readsCaptures, limits.maxCost);
+    prepare(m, runner, options);
+    return { run: m.runner(runner.conditions, runner.otherwise), test: null, walk: null, explain, cost, metered };
   }
   const compiler = optimize ? new FastCompiler(functions, readsCaptures) : new ReferenceCompiler(functions, readsCaptures);
-  for (const tree of treesOf(runner)) compiler.prepare(tree);
+  prepare(compiler, runner, options);
   const single = runner.conditions.length === 0 && runner.otherwise !== null && optimize && isBooleanValued(runner.otherwise, functions);
   const test = single ? compiler.test(runner.otherwise!) : null;
   const run: BlockRunner = test ? (s) => (test(s) ? 1 : 0) : compiler.block(runner.conditions, runner.otherwise);
-  return { run, test, walk: null, ...closures };
+  return { run, test, walk: null, explain, cost, metered };
 }

@@ -46,7 +46,7 @@ export function matcher(node: MatchNode, recordCaptures: boolean): Matcher {
 }
 
 /** Every how many levels of a deep tree `prepare` builds a closure ahead. */
-const PREPARE_STEP = 64;
+export const PREPARE_STEP = 64;
 /** Operators whose left-deep chains every compiler builds in one loop (`binary` here; sums and `&&`/`||` flattened in fast.ts). */
 const LOOPED: ReadonlySet<string> = new Set(['+', '-', '*', '/', '&&', '||']);
 

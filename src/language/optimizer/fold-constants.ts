@@ -6,7 +6,7 @@
 import type { FunctionSpec } from '../functions/index.js';
 import { BINARY_OPERATORS, UNARY_OPERATORS } from '../operators.js';
 import { constant, indexValue, truthy, type Value } from '../runtime/values.js';
-import { childrenOf, reduceTree, type Node } from '../syntax/ast.js';
+import { reduceTree, type Node } from '../syntax/ast.js';
 
 function freeze(v: Value): Value {
   if (Array.isArray(v) && !Object.isFrozen(v)) {
@@ -25,11 +25,26 @@ const RECURSION = 128;
  */
 export function foldConstants(root: Node, functions: ReadonlyMap<string, FunctionSpec>, depth = 0): Node {
   if (depth > RECURSION) return foldDeep(root, functions);
-  const children = childrenOf(root);
-  const folded = new Array<Node>(children.length);
-  for (let i = 0; i < children.length; i++) folded[i] = foldConstants(children[i]!, functions, depth + 1);
-  return foldNode(root, folded, functions);
+  const d = depth + 1;
+  switch (root.kind) {
+    case 'binary':
+      return foldNode(root, [foldConstants(root.left, functions, d), foldConstants(root.right, functions, d)], functions);
+    case 'unary':
+      return foldNode(root, [foldConstants(root.operand, functions, d)], functions);
+    case 'index':
+      return foldNode(root, [foldConstants(root.target, functions, d), foldConstants(root.index, functions, d)], functions);
+    case 'matches':
+      return foldNode(root, [foldConstants(root.value, functions, d)], functions);
+    case 'array':
+      return foldNode(root, root.items.map((item) => foldConstants(item, functions, d)), functions);
+    case 'call':
+      return foldNode(root, root.args.map((arg) => foldConstants(arg, functions, d)), functions);
+    default:
+      return foldNode(root, NO_CHILDREN, functions);
+  }
 }
+
+const NO_CHILDREN: Node[] = [];
 
 function foldDeep(root: Node, functions: ReadonlyMap<string, FunctionSpec>): Node {
   return reduceTree<Node>(root, (node, children) => foldNode(node, children, functions));

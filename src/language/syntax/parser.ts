@@ -275,11 +275,13 @@ function checkNesting(tokens: IToken[], source: string, limits: Limits): void {
   }
 }
 
-/** Measures the tree without recursion (it may be deep before it is checked). */
-function checkDepth(root: Node, source: string, limits: Limits): void {
+/** Measures the tree without recursion (it may be deep before it is checked); returns its depth. */
+function checkDepth(root: Node, source: string, limits: Limits): number {
   const stack: Array<[Node, number]> = [[root, 1]];
+  let deepest = 1;
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
+    if (depth > deepest) deepest = depth;
     if (depth > limits.maxDepth) {
       throw new CompileError({
         code: 'limit',
@@ -309,12 +311,15 @@ function checkDepth(root: Node, source: string, limits: Limits): void {
         break;
     }
   }
+  return deepest;
 }
 
 /** What the expressions of one program parsed so far used of its limits (a block's are counted together). */
 export interface ParseTotals {
   source: number;
   tokens: number;
+  /** The depth of the deepest tree. */
+  depth: number;
 }
 
 /**
@@ -357,7 +362,8 @@ export function parse(source: string, limits: Limits = DEFAULT_LIMITS, totals?: 
   const ast = parser.expression();
   const errors = parser.errors;
   if (errors.length > 0) throw syntaxError(errors[0]!, source);
-  checkDepth(ast, source, limits);
+  const depth = checkDepth(ast, source, limits);
+  if (totals && depth > totals.depth) totals.depth = depth;
   return ast;
 }
 
