@@ -180,6 +180,15 @@ describe('every limit has an upper bound, and within them nothing overflows', ()
     }
   });
 
+  it('compiles and explains the largest program the upper bounds accept', async () => {
+    const groups = Array.from({ length: 49 }, () => `[${Array(1999).fill('x').join(', ')}]`);
+    const source = `count(${groups.join(' + ')})`;
+    expect(source.length).toBeLessThanOrEqual(MAX_LIMITS.maxSourceLength);
+    const p = compile(source, { variables: ['x'], limits: MAX_LIMITS });
+    expect(p.evaluate({ x: 1 })).toBe(97_951);
+    expect((await p.explain({ x: 1 })).value).toBe(97_951);
+  });
+
   it('refuses every limit past its upper bound', () => {
     for (const [key, max] of Object.entries(MAX_LIMITS)) {
       expect(() => compile('1', { limits: { [key]: max } })).not.toThrow();
