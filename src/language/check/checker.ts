@@ -26,7 +26,7 @@ export interface Usage {
   /** Reads `$n`. */
   readsCaptures: boolean;
   /**
-   * May build values (`+`, `-`, functions that build or scan): without these and without
+   * May build values (`+`, `-`, functions that build, scan or index): without these and without
    * `matches` or captures, every node costs at most 1 unit beside the items of an array.
    */
   builds: boolean;
@@ -180,7 +180,7 @@ export class Checker implements CheckContext {
     }
     this.arity(node, spec.arity);
     if (spec.async) this.usage.isAsync = true;
-    if (spec.builds !== undefined || spec.scans !== undefined) this.usage.builds = true;
+    if (spec.builds !== undefined || spec.scans !== undefined || spec.indexes) this.usage.builds = true;
     return { ...node, args: node.args.map((arg) => this.check(arg)) };
   }
 }

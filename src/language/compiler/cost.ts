@@ -11,7 +11,8 @@
  *   instruction of the compiled regular expression;
  * - a function that spends more than a few nanoseconds per character it reads (`hash`,
  *   `count_uppercase`, …: its row's `scans`) costs 1 per that many characters of its
- *   arguments.
+ *   arguments; one that indexes its lists (`dedup`, `is_intersect`) 1 per item, 17 per item
+ *   that is itself a list.
  *
  * Other reads of the host's values cost 1 whatever their size (a comparison, `len`,
  * `contains` run at native speed): what is counted is what the program makes of them.
@@ -63,12 +64,33 @@ export function scanUnits(args: readonly Value[], scans: number): number {
   return Math.ceil(Math.min(length, MAX_STRING_LENGTH) / scans);
 }
 
+/** Units per item an index (`dedup`, `is_intersect`) is made of; a list in a list counts INDEX_LIST more. */
+const INDEX_ITEM = 1;
+const INDEX_LIST = 16;
+/** The most an index of one argument counts: MAX_LIST_LENGTH lists, each counting INDEX_LIST + 1. */
+const MAX_INDEX = MAX_LIST_LENGTH * (INDEX_LIST + INDEX_ITEM);
+
+/** An index of a list's items: each item counts, a list in it INDEX_LIST more (whatever it holds: the host's lists count at most their size). */
+function indexed(list: readonly Value[]): number {
+  let n = 0;
+  for (let i = 0; i < list.length && n < MAX_INDEX; i++) n += Array.isArray(list[i]) ? INDEX_LIST + INDEX_ITEM : INDEX_ITEM;
+  return Math.min(n, MAX_INDEX);
+}
+
+/** What indexing these arguments costs (a function whose row `indexes`). */
+export function indexUnits(args: readonly Value[]): number {
+  let units = 0;
+  for (const arg of args) units += Array.isArray(arg) ? indexed(arg) : INDEX_ITEM;
+  return units;
+}
+
 /** What a call of a function with this row builds, once its result is known. */
 export function builtUnits(builds: FunctionSpec['builds'], result: Value): number {
   switch (builds) {
     case 'text':
       return typeof result === 'string' ? textUnits(result.length) : 0;
     case 'list':
+    case 'strings':
       return Array.isArray(result) ? itemUnits(result.length) : 0;
     case 'mapped': {
       if (typeof result === 'string') return textUnits(result.length);
@@ -89,23 +111,26 @@ export function builtUnits(builds: FunctionSpec['builds'], result: Value): numbe
 
 /**
  * What the estimate knows of a value: the longest it can be as a string and as a list
- * (-1: never one; Infinity: any length, as the host's values).
+ * (-1: never one; Infinity: any length, as the host's values), and whether a list of it may
+ * hold lists.
  */
 interface Shape {
   text: number;
   items: number;
+  nested: boolean;
 }
 
-const SCALAR: Shape = { text: -1, items: -1 };
-const ANY: Shape = { text: Infinity, items: Infinity };
-const TEXT: Shape = { text: MAX_STRING_LENGTH, items: -1 };
-const LIST: Shape = { text: -1, items: MAX_LIST_LENGTH };
-const union = (a: Shape, b: Shape): Shape => ({ text: Math.max(a.text, b.text), items: Math.max(a.items, b.items) });
+const SCALAR: Shape = { text: -1, items: -1, nested: false };
+const ANY: Shape = { text: Infinity, items: Infinity, nested: true };
+const TEXT: Shape = { text: MAX_STRING_LENGTH, items: -1, nested: false };
+/** A list of strings (or the empty string). */
+const STRINGS: Shape = { text: 0, items: MAX_LIST_LENGTH, nested: false };
+const union = (a: Shape, b: Shape): Shape => ({ text: Math.max(a.text, b.text), items: Math.max(a.items, b.items), nested: a.nested || b.nested });
 
 function shapeOf(v: Value): Shape {
-  if (typeof v === 'string') return { text: v.length, items: -1 };
-  if (v instanceof Constant) return { text: v.name.length, items: -1 };
-  if (Array.isArray(v)) return { text: -1, items: v.length };
+  if (typeof v === 'string') return { text: v.length, items: -1, nested: false };
+  if (v instanceof Constant) return { text: v.name.length, items: -1, nested: false };
+  if (Array.isArray(v)) return { text: -1, items: v.length, nested: v.some((item) => Array.isArray(item)) };
   return SCALAR;
 }
 
@@ -196,7 +221,7 @@ function own(node: Node, shapes: Shape[], first: number, top: number, ctx: CostC
       shape = shapeOf(node.value);
       break;
     case 'constant':
-      shape = { text: node.name.length, items: -1 };
+      shape = { text: node.name.length, items: -1, nested: false };
       break;
     case 'variable':
     case 'global':
@@ -207,12 +232,15 @@ function own(node: Node, shapes: Shape[], first: number, top: number, ctx: CostC
       break;
     case 'capture':
       cost += textUnits(ctx.maxMatchLength);
-      shape = { text: ctx.maxMatchLength, items: -1 };
+      shape = { text: ctx.maxMatchLength, items: -1, nested: false };
       break;
-    case 'array':
+    case 'array': {
       cost += itemUnits(node.items.length);
-      shape = { text: -1, items: node.items.length };
+      let nested = false;
+      for (let i = first; i < top; i++) nested ||= shapes[i]!.items >= 0;
+      shape = { text: -1, items: node.items.length, nested };
       break;
+    }
     case 'matches':
       cost += matchUnits(Math.min(node.maxLength, textOf(shapes[first]!)), node.instructions);
       break;
@@ -223,6 +251,12 @@ function own(node: Node, shapes: Shape[], first: number, top: number, ctx: CostC
         for (let i = first; i < top; i++) length += textOf(shapes[i]!);
         cost += Math.ceil(Math.min(length, MAX_STRING_LENGTH) / spec.scans);
       }
+      if (spec?.indexes) {
+        for (let i = first; i < top; i++) {
+          const o = shapes[i]!;
+          cost += o.items < 0 ? INDEX_ITEM : Math.min(MAX_INDEX, Math.min(o.items, MAX_LIST_LENGTH) * (o.nested ? INDEX_LIST + INDEX_ITEM : INDEX_ITEM)) + INDEX_ITEM;
+        }
+      }
       switch (spec?.builds) {
         case 'text':
           cost += textUnits(Infinity);
@@ -232,13 +266,17 @@ function own(node: Node, shapes: Shape[], first: number, top: number, ctx: CostC
           cost += itemUnits(Infinity);
           shape = ANY;
           break;
+        case 'strings':
+          cost += itemUnits(Infinity);
+          shape = STRINGS;
+          break;
         case 'mapped':
           cost += itemUnits(Infinity) + textUnits(Infinity);
           shape = ANY;
           break;
         case 'sorted':
           cost += sortUnits(Infinity);
-          shape = LIST;
+          shape = { text: -1, items: MAX_LIST_LENGTH, nested: shapes[first]!.nested };
           break;
         default:
           shape = spec?.boolean ? SCALAR : ANY;
@@ -262,14 +300,16 @@ function own(node: Node, shapes: Shape[], first: number, top: number, ctx: CostC
           shape = union(shape, o);
         }
         cost = steps + (maybeText ? textUnits(text) : 0) + (maybeList ? steps * itemUnits(items) : 0);
-        if (maybeText || maybeList) shape = union(shape, { text: maybeText ? Math.min(text, MAX_STRING_LENGTH) : -1, items: maybeList ? Math.min(items, MAX_LIST_LENGTH) : -1 });
+        if (maybeText || maybeList) {
+          shape = union(shape, { text: maybeText ? Math.min(text, MAX_STRING_LENGTH) : -1, items: maybeList ? Math.min(items, MAX_LIST_LENGTH) : -1, nested: false });
+        }
       } else {
         const left = shapes[first]!;
         const right = shapes[first + 1]!;
         if (node.op === '-' && (left.items >= 0 || right.items >= 0)) {
           const items = Math.max(left.items, right.items);
           cost += itemUnits(items);
-          shape = { text: -1, items };
+          shape = { text: -1, items, nested: left.nested || right.nested };
         } else if (BINARY_OPERATORS[node.op].shortCircuit !== undefined) {
           // `&&` and `||` may give their first operand itself.
           shape = left;

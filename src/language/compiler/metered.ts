@@ -12,7 +12,7 @@ import type { Value } from '../runtime/values.js';
 import type { FunctionSpec } from '../functions/index.js';
 import type { BinaryNode, Node } from '../syntax/ast.js';
 import type { AsyncDecorator } from './async.js';
-import { builtUnits, itemUnits, matchUnits, scanUnits, sortUnits, textUnits } from './cost.js';
+import { builtUnits, indexUnits, itemUnits, matchUnits, scanUnits, sortUnits, textUnits } from './cost.js';
 import { chainOperands, type AsyncClosure, type Closure } from './operands.js';
 import { ReferenceCompiler, subjectOf, type Matcher } from './reference.js';
 
@@ -150,10 +150,10 @@ export class MeteredCompiler extends ReferenceCompiler implements AsyncDecorator
   protected override call(name: string, argNodes: Node[]): Closure {
     const spec = this.functions.get(name)!;
     const fn = spec.fn!;
-    const { builds, scans } = spec;
+    const { builds, scans, indexes } = spec;
     const args = argNodes.map((a) => this.compile(a));
     const limit = this.maxCost;
-    if (builds === undefined && scans === undefined) {
+    if (builds === undefined && scans === undefined && !indexes) {
       return (s) => {
         charge(s, 1, limit);
         return fn(...args.map((a) => a(s)));
@@ -162,7 +162,7 @@ export class MeteredCompiler extends ReferenceCompiler implements AsyncDecorator
     return (s) => {
       const values = args.map((a) => a(s));
       // What is read and what is sorted is counted before the work, what is built after it.
-      let units = 1 + (scans === undefined ? 0 : scanUnits(values, scans));
+      let units = 1 + (scans === undefined ? 0 : scanUnits(values, scans)) + (indexes ? indexUnits(values) : 0);
       if (builds === 'sorted') units += sortUnits(Array.isArray(values[0]) ? values[0].length : 1);
       charge(s, units, limit);
       const r = fn(...values);
@@ -188,7 +188,7 @@ export class MeteredCompiler extends ReferenceCompiler implements AsyncDecorator
   }
 
   beforeCall(s: State, spec: FunctionSpec, values: readonly Value[]): void {
-    let units = spec.scans === undefined ? 0 : scanUnits(values, spec.scans);
+    let units = (spec.scans === undefined ? 0 : scanUnits(values, spec.scans)) + (spec.indexes ? indexUnits(values) : 0);
     if (spec.builds === 'sorted') units += sortUnits(Array.isArray(values[0]) ? values[0].length : 1);
     charge(s, units, this.maxCost);
   }

@@ -60,7 +60,7 @@ function sort(v: Value, ascending: Value): Value {
 export const ARRAY_FUNCTIONS: FunctionSpec[] = [
   { name: 'count', arity: 1, ...PURE, fn: (v) => (Array.isArray(v) ? v.length : v === '' ? 0 : 1) },
   { name: 'sort', arity: 2, ...PURE, builds: 'sorted', fn: sort },
-  { name: 'dedup', arity: 1, ...PURE, builds: 'list', fn: dedup },
+  { name: 'dedup', arity: 1, ...PURE, builds: 'list', indexes: true, fn: dedup },
   { name: 'winnow', arity: 1, ...PURE, builds: 'list', fn: (v) => (Array.isArray(v) ? builtList((v as readonly Value[]).filter((item) => item !== '')) : v) },
-  { name: 'is_intersect', arity: 2, ...PREDICATE, fn: isIntersect },
+  { name: 'is_intersect', arity: 2, ...PREDICATE, indexes: true, fn: isIntersect },
 ];

@@ -13,49 +13,47 @@ import { Constant, equals, Float, numValue, parseNumber, type Value } from '../r
 /** Most list-to-list comparisons one index makes (lists of lists mixing strings and numbers). */
 const MAX_LIST_COMPARISONS = 1_000_000;
 
-interface ListGroup {
-  /** The exact form of every list of the group. */
-  exact: Set<string>;
-  /** The group's lists by the kinds of their items. */
-  byKinds: Map<string, Array<readonly Value[]>>;
-}
-
 const numberOf = (s: string): number => numValue(parseNumber(s));
 
-/** What a value's equals share: the numbers of its scalars (null when a NaN makes it equal to nothing). */
-function numbersKey(v: Value): string | null {
-  if (typeof v === 'string') return 'n' + numberOf(v);
-  if (typeof v === 'number') return 'n' + v;
-  if (v instanceof Float) return v.value === v.value ? 'n' + v.value : null;
-  if (v instanceof Constant) return 'c' + v.name;
-  let out = '[';
-  for (const item of v) {
-    const k = numbersKey(item);
-    if (k === null) return null;
-    out += k + ',';
+/**
+ * The three keys of a list: what its equals share (the numbers of its scalars; null when a
+ * NaN makes it equal to nothing), its exact form (kinds, texts and numbers: lists equal item
+ * for item, of the same kinds, share it), and the kinds of its items. Made in one walk.
+ */
+interface ListKeys {
+  numbers: string | null;
+  exact: string;
+  kinds: string;
+}
+
+function listKeys(list: readonly Value[]): ListKeys {
+  let numbers: string | null = '[';
+  let exact = '[';
+  let kinds = '[';
+  for (const v of list) {
+    if (typeof v === 'string') {
+      if (numbers !== null) numbers += 'n' + numberOf(v) + ',';
+      exact += 's' + v.length + ':' + v + ',';
+      kinds += 's';
+    } else if (typeof v === 'number' || v instanceof Float) {
+      const n = typeof v === 'number' ? v : v.value;
+      if (n !== n) numbers = null;
+      else if (numbers !== null) numbers += 'n' + n + ',';
+      exact += 'n' + n + ',';
+      kinds += 'n';
+    } else if (v instanceof Constant) {
+      if (numbers !== null) numbers += 'c' + v.name + ',';
+      exact += 'c' + v.name + ',';
+      kinds += 'c';
+    } else {
+      const inner = listKeys(v);
+      if (inner.numbers === null) numbers = null;
+      else if (numbers !== null) numbers += inner.numbers + ',';
+      exact += inner.exact + ',';
+      kinds += inner.kinds;
+    }
   }
-  return out + ']';
-}
-
-/** The exact form: kinds, texts and numbers (lists equal item for item, of the same kinds, share it). */
-function exactKey(v: Value): string {
-  if (typeof v === 'string') return 's' + v.length + ':' + v;
-  if (typeof v === 'number') return 'n' + v;
-  if (v instanceof Float) return 'n' + v.value;
-  if (v instanceof Constant) return 'c' + v.name;
-  let out = '[';
-  for (const item of v) out += exactKey(item) + ',';
-  return out + ']';
-}
-
-/** The kinds of the items, at every depth. */
-function kindsKey(v: Value): string {
-  if (typeof v === 'string') return 's';
-  if (typeof v === 'number' || v instanceof Float) return 'n';
-  if (v instanceof Constant) return 'c';
-  let out = '[';
-  for (const item of v) out += kindsKey(item);
-  return out + ']';
+  return { numbers: numbers === null ? null : numbers + ']', exact: exact + ']', kinds: kinds + ']' };
 }
 
 export class EqualityIndex {
@@ -63,7 +61,12 @@ export class EqualityIndex {
   private readonly numbers = new Set<number>();
   private readonly numbersOfTexts = new Set<number>();
   private readonly constants = new Set<Constant>();
-  private readonly lists = new Map<string, ListGroup>();
+  /** The exact form of every list added. */
+  private readonly exactLists = new Set<string>();
+  /** The kinds of the lists added, by their numbers: one, or several. */
+  private readonly kindsByNumbers = new Map<string, string | Set<string>>();
+  /** The lists added, by numbers and kinds. */
+  private readonly lists = new Map<string, Array<readonly Value[]>>();
   private comparisons = 0;
 
   /** Whether some value added so far equals `v`. */
@@ -72,16 +75,16 @@ export class EqualityIndex {
     if (typeof v === 'number') return this.numbers.has(v) || this.numbersOfTexts.has(v);
     if (v instanceof Float) return v.value === v.value && (this.numbers.has(v.value) || this.numbersOfTexts.has(v.value));
     if (v instanceof Constant) return this.constants.has(v);
-    const key = numbersKey(v);
-    const group = key === null ? undefined : this.lists.get(key);
-    if (group === undefined) return false;
-    if (group.exact.has(exactKey(v))) return true;
+    const keys = listKeys(v);
+    if (keys.numbers === null) return false;
+    if (this.exactLists.has(keys.exact)) return true;
     // Same numbers, not the same items: only a list with a string where `v` has a number
     // (or the reverse) can still be equal.
-    const kinds = kindsKey(v);
-    for (const [k, lists] of group.byKinds) {
-      if (k === kinds) continue;
-      for (const list of lists) {
+    const kinds = this.kindsByNumbers.get(keys.numbers);
+    if (kinds === undefined || kinds === keys.kinds) return false;
+    for (const k of typeof kinds === 'string' ? [kinds] : kinds) {
+      if (k === keys.kinds) continue;
+      for (const list of this.lists.get(keys.numbers + k)!) {
         if (++this.comparisons > MAX_LIST_COMPARISONS) {
           throw new EvaluationError('limit', `more than ${MAX_LIST_COMPARISONS} comparisons of lists mixing strings and numbers`);
         }
@@ -102,17 +105,17 @@ export class EqualityIndex {
     } else if (v instanceof Constant) {
       this.constants.add(v);
     } else {
-      const key = numbersKey(v);
-      if (key === null) return;
-      let group = this.lists.get(key);
-      if (group === undefined) {
-        group = { exact: new Set(), byKinds: new Map() };
-        this.lists.set(key, group);
-      }
-      group.exact.add(exactKey(v));
-      const kinds = kindsKey(v);
-      const same = group.byKinds.get(kinds);
-      if (same === undefined) group.byKinds.set(kinds, [v]);
+      const keys = listKeys(v);
+      if (keys.numbers === null) return;
+      this.exactLists.add(keys.exact);
+      const kinds = this.kindsByNumbers.get(keys.numbers);
+      if (kinds === undefined) this.kindsByNumbers.set(keys.numbers, keys.kinds);
+      else if (typeof kinds === 'string') {
+        if (kinds !== keys.kinds) this.kindsByNumbers.set(keys.numbers, new Set([kinds, keys.kinds]));
+      } else kinds.add(keys.kinds);
+      const key = keys.numbers + keys.kinds;
+      const same = this.lists.get(key);
+      if (same === undefined) this.lists.set(key, [v]);
       else same.push(v);
     }
   }

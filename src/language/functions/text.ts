@@ -265,13 +265,13 @@ export const TEXT_FUNCTIONS: FunctionSpec[] = [
   },
   { name: 'substring', arity: 3, ...PURE, builds: 'text', fn: substring },
   { name: 'lines', arity: 1, ...PURE, builds: 'list', fn: lines },
-  { name: 'split', arity: 2, ...PURE, builds: 'list', fn: (v, sep) => splitAll(toStr(v), toStr(sep)) },
-  { name: 'rsplit', arity: 2, ...PURE, builds: 'list', fn: (v, sep) => splitAll(toStr(v), toStr(sep)).reverse() },
+  { name: 'split', arity: 2, ...PURE, builds: 'strings', fn: (v, sep) => splitAll(toStr(v), toStr(sep)) },
+  { name: 'rsplit', arity: 2, ...PURE, builds: 'strings', fn: (v, sep) => splitAll(toStr(v), toStr(sep)).reverse() },
   {
     name: 'split_once',
     arity: 2,
     ...PURE,
-    builds: 'list',
+    builds: 'strings',
     fn: (v, sep) => {
       const s = toStr(v);
       const d = toStr(sep);
@@ -283,7 +283,7 @@ export const TEXT_FUNCTIONS: FunctionSpec[] = [
     name: 'rsplit_once',
     arity: 2,
     ...PURE,
-    builds: 'list',
+    builds: 'strings',
     fn: (v, sep) => {
       const s = toStr(v);
       const d = toStr(sep);
@@ -291,12 +291,12 @@ export const TEXT_FUNCTIONS: FunctionSpec[] = [
       return at < 0 ? '' : [s.slice(0, at), s.slice(at + d.length)];
     },
   },
-  { name: 'split_n', arity: 3, ...PURE, builds: 'list', fn: (v, sep, n) => splitAll(toStr(v), toStr(sep), toIndex(n)) },
+  { name: 'split_n', arity: 3, ...PURE, builds: 'strings', fn: (v, sep, n) => splitAll(toStr(v), toStr(sep), toIndex(n)) },
   {
     name: 'split_words',
     arity: 1,
     ...PURE,
-    builds: 'list',
+    builds: 'strings',
     scans: 16,
     fn: (v) => {
       const s = toStr(v);
