@@ -43,12 +43,12 @@ const chain = (terms, op) => items(Math.ceil(terms.length / 1000), (g) => `(${te
 /** The largest programs the default limits accept, each filling one limit the costly way. */
 const COMPILES = {
   'list of variables, maxNodes tokens': () => `[${items(maxNodes / 2 - 2, () => 'x').join(', ')}]`,
-  'sums in parentheses, maxNodes tokens': () => items(24, () => `(${items(1000, () => 'y').join(' + ')})`).join(' + '),
-  'comparison chains, maxNodes tokens': () => items(12, () => `(y ${items(1980, (i) => `< ${i}`).join(' ')})`).join(' || '),
+  'sums in parentheses, maxNodes tokens': () => items(Math.floor(maxNodes / 2000), () => `(${items(999, () => 'y').join(' + ')})`).join(' + '),
+  'comparison chains, maxNodes tokens': () => items(Math.floor(maxNodes / 4000), () => `(y ${items(1980, (i) => `< ${i}`).join(' ')})`).join(' || '),
   'calls, maxNodes tokens': () => chain(items(Math.floor(maxNodes / 7) - 10, (i) => `contains(x, '${i}')`), ' || '),
   'block of maxConditions conditions': () => ({ match: items(maxConditions, (i) => ({ if: `x == 'a${i}' || z == 'b${i}'`, then: `'${i}'` })), else: "''" }),
   'block of maxConditions conditions, maxNodes tokens': () => ({
-    match: items(maxConditions, (i) => ({ if: items(11, (j) => `x == 'a${i}${j}'`).join(' || '), then: `[x, '${i}']` })),
+    match: items(maxConditions, (i) => ({ if: items(Math.floor((maxNodes / maxConditions - 5) / 4), (j) => `x == 'a${i}${j}'`).join(' || '), then: `[x, '${i}']` })),
     else: "''",
   }),
   'tiny patterns, maxRegexSize': () => chain(items(Math.floor(maxRegexSize / 40), (i) => `matches('^a${i}$', x)`), ' || '),
@@ -56,7 +56,7 @@ const COMPILES = {
   'word alternation, maxRegexSize': () => `matches('(?i)\\b(${words(1600).slice(0, maxRegexSize - 60).replace(/\|[^|]*$/, '')})\\b', x)`,
   'Unicode classes, maxRegexSize': () => items(Math.floor(maxRegexSize / 3600), (i) => `matches('${'\\pL'.repeat(100)}${i}', x)`).join(' || '),
   'counted repeats, maxRegexSize': () => items(9, (i) => `matches('[a-z\\pN]{1000}${i}', x)`).join(' || '),
-  'patterns and tokens together': () => chain([...items(Math.floor(maxRegexSize / 45), (i) => `matches('^(a|b)${i}$', x)`), ...items(10_000, (i) => `x == '${i}'`)], ' || '),
+  'patterns and tokens together': () => chain([...items(Math.floor(maxRegexSize / 45), (i) => `matches('^(a|b)${i}$', x)`), ...items(Math.floor((maxNodes - 100 - (maxRegexSize / 45) * 7) / 4), (i) => `x == '${i}'`)], ' || '),
   'longest string literal': () => `'${'x'.repeat(DEFAULT_LIMITS.maxSourceLength - 2)}'`,
 };
 
