@@ -24,7 +24,7 @@ import type { FunctionSpec } from '../functions/index.js';
 import { BINARY_OPERATORS } from '../operators.js';
 import { MAX_LIST_LENGTH, MAX_STRING_LENGTH } from '../runtime/sizes.js';
 import { Constant, truthy, type Value } from '../runtime/values.js';
-import type { Node } from '../syntax/ast.js';
+import { childrenOf, type Node } from '../syntax/ast.js';
 import { chainOperands } from './operands.js';
 
 /** Characters of a string built per unit. */
@@ -155,33 +155,9 @@ export interface CostContext {
  * once), and returns how many.
  */
 function pushOperands(node: Node, to: Node[]): number {
-  switch (node.kind) {
-    case 'binary':
-      if (node.op === '+') {
-        const chain = chainOperands(node);
-        for (const operand of chain) to.push(operand);
-        return chain.length;
-      }
-      to.push(node.left, node.right);
-      return 2;
-    case 'unary':
-      to.push(node.operand);
-      return 1;
-    case 'index':
-      to.push(node.target, node.index);
-      return 2;
-    case 'matches':
-      to.push(node.value);
-      return 1;
-    case 'array':
-      for (const item of node.items) to.push(item);
-      return node.items.length;
-    case 'call':
-      for (const arg of node.args) to.push(arg);
-      return node.args.length;
-    default:
-      return 0;
-  }
+  const operands = node.kind === 'binary' && node.op === '+' ? chainOperands(node) : childrenOf(node);
+  for (const operand of operands) to.push(operand);
+  return operands.length;
 }
 
 /**

@@ -50,17 +50,31 @@ export const PREPARE_STEP = 64;
 /** Operators whose left-deep chains every compiler builds in one loop (`binary` here; sums and `&&`/`||` flattened in fast.ts). */
 const LOOPED: ReadonlySet<string> = new Set(['+', '-', '*', '/', '&&', '||']);
 
-/** Whether a tree is more than `depth` levels deep (a walk without recursion). */
-function deeperThan(root: Node, depth: number): boolean {
+/** Whether `child` continues a chain of one operator that compilers build in one loop. */
+function inLoopedChain(node: Node, child: Node, looped: ReadonlySet<string>): boolean {
+  return node.kind === 'binary' && child === node.left && child.kind === 'binary' && child.op === node.op && looped.has(node.op);
+}
+
+/**
+ * Whether compiling a tree recurses more than `depth` levels (a walk without recursion): a
+ * chain of one operator built in one loop counts one level.
+ */
+function deeperThan(root: Node, depth: number, looped: ReadonlySet<string>): boolean {
   const nodes: Node[] = [root];
   const depths: number[] = [1];
+  const push = (child: Node, d: number): void => {
+    nodes.push(child);
+    depths.push(d);
+  };
   while (nodes.length > 0) {
     const node = nodes.pop()!;
-    const d = depths.pop()! + 1;
+    const d = depths.pop()!;
     if (d > depth) return true;
-    for (const child of childrenOf(node)) {
-      nodes.push(child);
-      depths.push(d);
+    if (node.kind === 'binary') {
+      push(node.left, inLoopedChain(node, node.left, looped) ? d : d + 1);
+      push(node.right, d + 1);
+    } else {
+      for (const child of childrenOf(node)) push(child, d + 1);
     }
   }
   return false;
@@ -70,19 +84,19 @@ function deeperThan(root: Node, depth: number): boolean {
  * The nodes of a deep tree lying a multiple of PREPARE_STEP levels above its bottom,
  * deepest first (none for a shallow tree): compilers build these ahead, without recursion,
  * so that compiling the tree recurses at most PREPARE_STEP levels before it finds one built.
- * The left operand of a chain of one operator built in one loop (LOOPED) is left out: it is
- * compiled with the chain.
+ * A chain of one operator that the compiler builds in one loop (`looped`: LOOPED for the
+ * synchronous compilers) counts one level, and its links are never checkpoints.
  */
-export function checkpoints(root: Node): Node[] {
-  if (!deeperThan(root, PREPARE_STEP)) return [];
+export function checkpoints(root: Node, looped: ReadonlySet<string> = LOOPED): Node[] {
+  if (!deeperThan(root, PREPARE_STEP, looped)) return [];
   const out: Node[] = [];
   reduceTree<number>(root, (node, heights) => {
     const children = childrenOf(node);
     let height = 1;
     heights.forEach((h, i) => {
-      height = Math.max(height, h + 1);
       const child = children[i]!;
-      const inChain = node.kind === 'binary' && child === node.left && child.kind === 'binary' && child.op === node.op && LOOPED.has(node.op);
+      const inChain = inLoopedChain(node, child, looped);
+      height = Math.max(height, inChain ? h : h + 1);
       if (h % PREPARE_STEP === 0 && !inChain) out.push(child);
     });
     return height;

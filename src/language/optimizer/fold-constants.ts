@@ -6,7 +6,7 @@
 import type { FunctionSpec } from '../functions/index.js';
 import { BINARY_OPERATORS, UNARY_OPERATORS } from '../operators.js';
 import { constant, indexValue, truthy, type Value } from '../runtime/values.js';
-import { reduceTree, type Node } from '../syntax/ast.js';
+import { reduceTree, type IndexNode, type Node } from '../syntax/ast.js';
 
 function freeze(v: Value): Value {
   if (Array.isArray(v) && !Object.isFrozen(v)) {
@@ -17,22 +17,35 @@ function freeze(v: Value): Value {
 }
 
 /** How deep `foldConstants` recurses before it walks the rest of a subtree with a stack of its own. */
-const RECURSION = 128;
+const RECURSION = 256;
 
 /**
- * Folds a tree, children first, each node rebuilt from its folded children. A deep tree (as
- * deep as limits.maxDepth) is walked below RECURSION levels without recursion.
+ * Folds a tree, children first, each node rebuilt from its folded children. A left-deep
+ * chain (`a + b - c …`, `x[0][1]…`) is folded in a loop, from the bottom up; anything deeper
+ * than RECURSION levels otherwise is walked without recursion.
  */
 export function foldConstants(root: Node, functions: ReadonlyMap<string, FunctionSpec>, depth = 0): Node {
   if (depth > RECURSION) return foldDeep(root, functions);
   const d = depth + 1;
   switch (root.kind) {
     case 'binary':
-      return foldNode(root, [foldConstants(root.left, functions, d), foldConstants(root.right, functions, d)], functions);
+    case 'index': {
+      const spine: Node[] = [root];
+      let bottom = root.kind === 'binary' ? root.left : root.target;
+      while (bottom.kind === 'binary' || bottom.kind === 'index') {
+        spine.push(bottom);
+        bottom = bottom.kind === 'binary' ? bottom.left : bottom.target;
+      }
+      let folded = foldConstants(bottom, functions, d);
+      for (let i = spine.length - 1; i >= 0; i--) {
+        const node = spine[i]!;
+        const other = foldConstants(node.kind === 'binary' ? node.right : (node as IndexNode).index, functions, d);
+        folded = foldNode(node, [folded, other], functions);
+      }
+      return folded;
+    }
     case 'unary':
       return foldNode(root, [foldConstants(root.operand, functions, d)], functions);
-    case 'index':
-      return foldNode(root, [foldConstants(root.target, functions, d), foldConstants(root.index, functions, d)], functions);
     case 'matches':
       return foldNode(root, [foldConstants(root.value, functions, d)], functions);
     case 'array':
