@@ -21,7 +21,6 @@
  * the limit needs no meter.
  */
 import type { FunctionSpec } from '../functions/index.js';
-import { BINARY_OPERATORS } from '../operators.js';
 import { MAX_LIST_LENGTH, MAX_STRING_LENGTH } from '../runtime/sizes.js';
 import { Constant, truthy, type Value } from '../runtime/values.js';
 import { childrenOf, type Node } from '../syntax/ast.js';
@@ -128,6 +127,7 @@ const STRINGS: Shape = { text: 0, items: MAX_LIST_LENGTH, nested: false };
 const union = (a: Shape, b: Shape): Shape => ({ text: Math.max(a.text, b.text), items: Math.max(a.items, b.items), nested: a.nested || b.nested });
 
 function shapeOf(v: Value): Shape {
+  if (typeof v === 'number') return SCALAR;
   if (typeof v === 'string') return { text: v.length, items: -1, nested: false };
   if (v instanceof Constant) return { text: v.name.length, items: -1, nested: false };
   if (Array.isArray(v)) return { text: -1, items: v.length, nested: v.some((item) => Array.isArray(item)) };
@@ -286,7 +286,7 @@ function own(node: Node, shapes: Shape[], first: number, top: number, ctx: CostC
           const items = Math.max(left.items, right.items);
           cost += itemUnits(items);
           shape = { text: -1, items, nested: left.nested || right.nested };
-        } else if (BINARY_OPERATORS[node.op].shortCircuit !== undefined) {
+        } else if (node.op === '&&' || node.op === '||') {
           // `&&` and `||` may give their first operand itself.
           shape = left;
         }

@@ -129,9 +129,11 @@ export function childrenOf(node: Node): readonly Node[] {
     case 'matches':
       return [node.value];
     default:
-      return [];
+      return LEAF;
   }
 }
+
+const LEAF: readonly Node[] = Object.freeze([]);
 
 /**
  * Reduces a tree from the bottom up without recursion (it may be as deep as
