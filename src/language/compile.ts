@@ -14,7 +14,7 @@ import { CompileError } from './errors/errors.js';
 import { optimize, optimizeBlock, type BlockTrees } from './optimizer/index.js';
 import { Program, type CompiledPart } from './program.js';
 import { normalizeBlock, type BlockInput } from './syntax/block.js';
-import { parse } from './syntax/parser.js';
+import { parse, type ParseTotals } from './syntax/parser.js';
 
 /**
  * Compiles an expression string or an if/then/else block in a context.
@@ -24,23 +24,60 @@ import { parse } from './syntax/parser.js';
 export function compile(input: string | BlockInput, options: CompileOptions = {}): Program {
   const scope = resolveScope(options);
   const usage = newUsage();
-  const parts = sourcesOf(input).map(({ source, part }) => checkPart(source, part, scope, usage));
-  const trees = treesOf(parts);
-  const closures = buildClosures(trees, scope.optimize ? optimizeBlock(trees) : trees, {
-    functions: scope.functions,
-    isAsync: usage.isAsync,
-    readsCaptures: usage.readsCaptures,
-    optimize: scope.optimize,
+  const totals: ParseTotals = { source: 0, tokens: 0, depth: 0 };
+  const sources = sourcesOf(input, scope.limits.maxConditions);
+  // The expression being compiled, for an error of the engine's own (see tooDeep).
+  let current = sources[0] ?? { source: '', part: undefined };
+  try {
+    const parts: CompiledPart[] = [];
+    for (const s of sources) {
+      current = s;
+      parts.push(checkPart(s.source, s.part, scope, usage, totals));
+    }
+    const trees = treesOf(parts);
+    const closures = buildClosures(trees, scope.optimize ? optimizeBlock(trees) : trees, {
+      functions: scope.functions,
+      isAsync: usage.isAsync,
+      readsCaptures: usage.readsCaptures,
+      optimize: scope.optimize,
+      limits: scope.limits,
+      depth: totals.depth,
+      // Nothing that builds, matches or reads captures: each node costs at most 1 unit, an
+      // array 1 per 2 items more, so twice the tokens bound the cost.
+      costBound: usage.builds || usage.usesCaptures ? undefined : 2 * totals.tokens,
+    });
+    return new Program(parts, closures, usage, scope.limits.maxCost);
+  } catch (e) {
+    if (e instanceof RangeError) throw tooDeep(e, current);
+    throw e;
+  }
+}
+
+/**
+ * A RangeError (the engine's own limits: a stack overflow) as a CompileError covering the
+ * expression. The limits keep every tree they accept well inside the stack; this is for
+ * hosts that call `compile` with little of it left.
+ */
+function tooDeep(e: RangeError, { source, part }: { source: string; part: BlockPart | undefined }): CompileError {
+  const overflow = /call stack/i.test(e.message);
+  const error = new CompileError({
+    code: 'limit',
+    message: overflow
+      ? 'expression too deeply nested to compile on the stack left (lower limits.maxDepth or limits.maxNesting)'
+      : `expression too large to compile: ${e.message}`,
+    source,
+    offset: 0,
+    length: Math.max(1, source.length),
   });
-  return new Program(parts, closures, usage);
+  return part ? error.inPart(part) : error;
 }
 
 /** Parses, checks and optimises one string; its errors are attributed to its block part. */
-function checkPart(source: string, part: BlockPart | undefined, scope: Scope, usage: Usage): CompiledPart {
+function checkPart(source: string, part: BlockPart | undefined, scope: Scope, usage: Usage, totals: ParseTotals): CompiledPart {
   let ast;
   let checked;
   try {
-    ast = parse(source, scope.limits);
+    ast = parse(source, scope.limits, totals);
   } catch (e) {
     throw e instanceof CompileError ? attribute(lexicalHint(e, scope), part) : e;
   }
@@ -58,9 +95,9 @@ function attribute(e: CompileError, part: BlockPart | undefined): CompileError {
 }
 
 /** The strings to compile in order (`if`, `then` of each condition, then `else`); a single expression has no part. */
-function sourcesOf(input: string | BlockInput): Array<{ source: string; part: BlockPart | undefined }> {
+function sourcesOf(input: string | BlockInput, maxConditions: number): Array<{ source: string; part: BlockPart | undefined }> {
   if (typeof input === 'string') return [{ source: input, part: undefined }];
-  const block = normalizeBlock(input);
+  const block = normalizeBlock(input, maxConditions);
   const out: Array<{ source: string; part: BlockPart | undefined }> = [];
   block.conditions.forEach((c, i) => {
     out.push({ source: c.if, part: { kind: 'if', condition: i + 1 } }, { source: c.then, part: { kind: 'then', condition: i + 1 } });

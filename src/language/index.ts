@@ -29,7 +29,8 @@ export {
   type Severity,
   type Span,
 } from './errors/index.js';
-export { DEFAULT_LIMITS, parse, type Limits } from './syntax/parser.js';
+export { DEFAULT_LIMITS, MAX_LIMITS, parse, type Limits } from './syntax/parser.js';
+export { MAX_LIST_LENGTH, MAX_STRING_LENGTH } from './runtime/sizes.js';
 export { print } from './syntax/printer.js';
 export type * as Ast from './syntax/ast.js';
 export { Constant, constant, durationText } from './runtime/values.js';

@@ -19,6 +19,7 @@ import {
   truthy,
   type Value,
 } from './runtime/values.js';
+import { builtList, builtString, checkListLength } from './runtime/sizes.js';
 
 function addInts(a: number, b: number): number {
   const r = a + b;
@@ -43,19 +44,23 @@ export function add(a: Value, b: Value): Value {
   if (an && bn) return arith(a, b, '+');
   const aa = Array.isArray(a);
   const ba = Array.isArray(b);
-  if (aa && ba) return [...(a as readonly Value[]), ...(b as readonly Value[])];
-  if (aa) return [...(a as readonly Value[]), b];
-  if (ba) return [a, ...(b as readonly Value[])];
-  if (typeof a === 'string') return a.length !== 0 ? a + toStr(b) : b;
-  if (typeof b === 'string') return b.length !== 0 ? toStr(a) + b : a;
+  if (aa || ba) {
+    // Arrays are copied: the size is refused before the copy is made.
+    checkListLength((aa ? (a as readonly Value[]).length : 1) + (ba ? (b as readonly Value[]).length : 1));
+    if (aa && ba) return [...(a as readonly Value[]), ...(b as readonly Value[])];
+    if (aa) return [...(a as readonly Value[]), b];
+    return [a, ...(b as readonly Value[])];
+  }
+  if (typeof a === 'string') return a.length !== 0 ? builtString(a + toStr(b)) : b;
+  if (typeof b === 'string') return b.length !== 0 ? builtString(toStr(a) + b) : a;
   // What is left pairs a constant with a number or a constant: the other side wins.
   return b instanceof Constant ? a : b;
 }
 
 function subtract(a: Value, b: Value): Value {
   if (typeof a === 'number' && typeof b === 'number') return saturate(a - b);
-  if (Array.isArray(a)) return (a as readonly Value[]).filter((item) => !equals(item, b));
-  if (Array.isArray(b)) return (b as readonly Value[]).filter((item) => !equals(item, a));
+  if (Array.isArray(a)) return builtList((a as readonly Value[]).filter((item) => !equals(item, b)));
+  if (Array.isArray(b)) return builtList((b as readonly Value[]).filter((item) => !equals(item, a)));
   return arith(toNum(a), toNum(b), '-');
 }
 

@@ -4,10 +4,11 @@
  *
  * Error contract: `evaluate`, `evaluateAsync`, `evaluateJson` and `explain` throw (or
  * reject with) `EvaluationError` and nothing else — a host lookup that fails, a custom
- * function that throws (both name the function), a value too large for the runtime. A
- * `TypeError` means the API was misused: `evaluate` on a program that calls host lookups.
+ * function that throws (both name the function), a value past the sizes an evaluation
+ * builds, an evaluation over its cost budget. A `TypeError` means the API was misused:
+ * `evaluate` on a program that calls host lookups.
  */
-import type { Closures } from './compiler/index.js';
+import type { Closures, Walk } from './compiler/index.js';
 import type { BlockPart } from './errors/diagnostic.js';
 import { EvaluationError } from './errors/errors.js';
 import type { Environment } from './runtime/environment.js';
@@ -42,6 +43,8 @@ export interface Explanation {
   taken: { kind: 'then'; condition: number; source: string } | { kind: 'else'; source: string } | null;
   value: JsonValue;
   captures: string[];
+  /** Cost units this evaluation spent, the program's estimated worst case, and the limit (limits.maxCost). */
+  cost: { spent: number; estimate: number; limit: number };
 }
 
 /**
@@ -75,6 +78,7 @@ const OBJECT_PROTOTYPE = Object.prototype;
 
 /** One class, so every program's closures see one hidden class. */
 class EvalState implements State {
+  spent = 0;
   constructor(
     public vars: VariablesObject,
     public env: Environment,
@@ -120,6 +124,8 @@ export class Program {
   readonly variables: readonly string[];
   /** The compiled strings: conditions' `if` and `then` in order, then `else`. */
   readonly parts: readonly CompiledPart[];
+  /** The most cost units one evaluation may spend (limits.maxCost). */
+  readonly costLimit: number;
   private readonly closures: Closures;
   private readonly run: Closures['run'];
   private readonly test: Closures['test'];
@@ -127,16 +133,27 @@ export class Program {
   private idle: State | null = null;
 
   /** @internal use `compile` */
-  constructor(parts: readonly CompiledPart[], closures: Closures, usage: ProgramUsage) {
+  constructor(parts: readonly CompiledPart[], closures: Closures, usage: ProgramUsage, costLimit: number) {
     this.parts = parts;
     this.closures = closures;
     this.run = closures.run;
     this.test = closures.test;
+    this.costLimit = costLimit;
     this.isAsync = usage.isAsync;
-    this.isUnset = closures.otherwise === null;
+    // The `else`, when there is one, is the last part.
+    this.isUnset = parts.length === 0 || parts[parts.length - 1]!.part.kind !== 'else';
     this.usesCaptures = usage.usesCaptures;
     this.variables = usage.variables.size < 2 ? [...usage.variables] : [...usage.variables].sort();
     Object.freeze(this.variables);
+  }
+
+  /**
+   * The estimated worst case of one evaluation, in cost units (about 100 ns each). Over
+   * `costLimit`, evaluations are metered and stop at the limit with an EvaluationError of
+   * code `budget`; within it, they run unmetered.
+   */
+  get cost(): number {
+    return this.closures.cost();
   }
 
   /** Evaluates with the session's variables; `null` when the block is unset. */
@@ -211,7 +228,7 @@ export class Program {
 
   async evaluateValueAsync(vars?: Vars, env?: Environment): Promise<Value | undefined> {
     if (!this.isAsync) return this.evaluateValue(vars, env);
-    return (await this.walk(newState(vars, env, this.usesCaptures))).value;
+    return (await this.walk(this.closures.walk!, newState(vars, env, this.usesCaptures))).value;
   }
 
   /** Evaluates step by step, reporting each condition's value, the branch taken and the captures. */
@@ -230,7 +247,13 @@ export class Program {
     const captures = (s: State): string[] => s.captures.map((c) => String(toHost(c)));
     const s = newState(vars, env, this.usesCaptures);
     const whens = this.parts.filter((p) => p.part.kind === 'if');
-    const { value, taken } = await this.walk(s, (i, v) => {
+    let walk: Walk;
+    try {
+      walk = this.closures.explain();
+    } catch (e) {
+      throw EvaluationError.from(e);
+    }
+    const { value, taken } = await this.walk(walk, s, (i, v) => {
       conditions.push({ condition: i + 1, source: whens[i]!.source, value: toJsonValue(v), matched: truthy(v), captures: captures(s) });
     });
     const source = (kind: 'then' | 'else', condition?: number): string => this.parts.find((p) => p.part.kind === kind && (kind === 'else' || (p.part as { condition: number }).condition === condition))!.source;
@@ -239,6 +262,7 @@ export class Program {
       taken: taken === null ? null : taken < 0 ? { kind: 'else', source: source('else') } : { kind: 'then', condition: taken + 1, source: source('then', taken + 1) },
       value: taken === null ? null : toJsonValue(value),
       captures: captures(s),
+      cost: { spent: s.spent, estimate: this.cost, limit: this.costLimit },
     };
     return { explanation, value: taken === null || value === undefined ? null : toHost(value) };
   }
@@ -248,8 +272,7 @@ export class Program {
    * condition whose value is truthy selects its `then`, else the `else` (SPEC §1). The
    * synchronous runner of `evaluate` is the compiled form of this walk.
    */
-  private async walk(s: State, trace?: ConditionObserver): Promise<Walked> {
-    const { conditions, otherwise } = this.closures;
+  private async walk({ conditions, otherwise }: Walk, s: State, trace?: ConditionObserver): Promise<Walked> {
     try {
       for (let i = 0; i < conditions.length; i++) {
         const c = conditions[i]!;

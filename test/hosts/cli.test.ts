@@ -67,12 +67,27 @@ describe('mta-expr policyd', () => {
 
 describe('mta-expr check', () => {
   it('exits 0 when the block compiles, 1 with the error otherwise', () => {
-    expect(run(['check', '--file', 'examples/sasl-mechanisms.json', '--variables', 'MtaEhloVariable', '--constants', 'MtaAuthTypeConstant']).code).toBe(0);
+    const ok = run(['check', '--file', 'examples/sasl-mechanisms.json', '--variables', 'MtaEhloVariable', '--constants', 'MtaAuthTypeConstant']);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toBe('ok\ncost    at most 9 units (limit 1000000)\n');
     const r = run(['check', '--file', 'examples/sasl-mechanisms.json', '--variables', 'MtaEhloVariable']);
     expect(r.code).toBe(1);
     expect(r.err).toContain('constant `plain` is not available here (this field accepts no constants)');
     expect(r.err).toContain('then of condition 1, line 1, column 2');
     expect(r.err).toContain(' ^^^^^');
+  });
+});
+
+describe('the evaluation cost', () => {
+  it('check reports a worst case over the limit, explain what one evaluation spent', () => {
+    const source = "sort(split(rcpt, ','), 1)[0] + sort(split(rcpt, ';'), 1)[0] + sort(split(rcpt, ' '), 1)[0]";
+    expect(run(['check', source]).out).toMatch(/^ok\ncost    at most \d+ units, over the limit of 1000000: evaluations are metered and stop at the limit\n$/);
+    const r = run(['explain', source, '--vars', '{"rcpt": "b,a"}', '--json']);
+    const x = JSON.parse(r.out);
+    expect(x.value).toBe('ab,ab,a');
+    expect(x.cost.spent).toBeGreaterThan(0);
+    expect(x.cost.spent).toBeLessThan(x.cost.estimate);
+    expect(x.cost.limit).toBe(1_000_000);
   });
 });
 
@@ -88,6 +103,7 @@ describe('mta-expr explain', () => {
         '        = 1  (true)',
         'then #2 [oauthbearer, xoauth2]',
         'value   [{"constant":"oauthbearer"},{"constant":"xoauth2"}]',
+        'cost    9 units; at most 9 units (limit 1000000)',
         '',
       ].join('\n'),
     );

@@ -4,7 +4,7 @@ import { ConfigError, ConfigObject, type FieldError } from '../../src/hosts/conf
 import { SessionPolicy, type ConnectionInfo } from '../../src/hosts/smtp/policy.js';
 import { SCHEMA } from '../../src/hosts/config/schema.js';
 import { serverConfig } from '../../src/hosts/cli/server-config.js';
-import { CompileError } from '../../src/language/index.js';
+import { CompileError, EvaluationError } from '../../src/language/index.js';
 import { MemoryLookups } from '../../src/hosts/index.js';
 
 const SUBMISSION: ConnectionInfo = { listener: 'submission', remote_ip: '192.0.2.7', remote_port: 40000, local_ip: '127.0.0.1', local_port: 587, is_tls: false };
@@ -86,6 +86,21 @@ describe('typed evaluation', () => {
     expect(await auth.evaluate('maxFailures', SUBMISSION, { lookups: new MemoryLookups() }, onError)).toBe(3);
     expect(onError.mock.calls[0]![0]).toMatchObject({ object: 'MtaStageAuth', field: 'maxFailures' });
     expect(String(onError.mock.calls[0]![0].cause)).toContain('sql_query');
+  });
+
+  it('reports an evaluation over the cost budget and uses the default', async () => {
+    // Each match copies the capture into a value four times longer, then searches it again.
+    const grow = ["matches('^(.*)$', remote_ip + remote_ip + remote_ip + remote_ip)", ...Array(5).fill("matches('^(.*)$', $1 + $1 + $1 + $1)")];
+    const costly = [...grow, ...Array(24).fill("matches('^(.*)$', $1)")].join(' && ');
+    const onError = vi.fn();
+    const connect = new ConfigObject('MtaStageConnect', { smtpGreeting: { else: `if_then(${costly}, 'never', 'never')` } });
+    expect(connect.program('smtpGreeting').cost).toBeGreaterThan(connect.program('smtpGreeting').costLimit);
+    expect(await connect.evaluate('smtpGreeting', SUBMISSION, ENV, onError)).toBe('mx.example.org Stalwart ESMTP at your service');
+    expect(onError).toHaveBeenCalledTimes(1);
+    const { object, field, cause } = onError.mock.calls[0]![0] as FieldError;
+    expect([object, field]).toEqual(['MtaStageConnect', 'smtpGreeting']);
+    expect(cause).toBeInstanceOf(EvaluationError);
+    expect((cause as EvaluationError).code).toBe('budget');
   });
 
   it('uses a lookup when the host provides it', async () => {

@@ -3,14 +3,19 @@
  *  1. compiling any string either succeeds or throws CompileError, nothing else;
  *  2. printing a parsed AST and parsing it back gives the same AST;
  *  3. optimised and unoptimised programs agree on random programs and inputs;
- *  4. evaluating any compiled program on any variables never throws.
+ *  4. evaluating any compiled program on any variables never throws;
+ *  5. under any cost budget, evaluation throws nothing but EvaluationError;
+ *  6. the estimated worst case bounds what an evaluation spends, and the metered closures
+ *     (those of `explain`) agree with the others;
+ *  7. `dedup` and `is_intersect` (linear) agree with their definitions (pairwise equality).
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Node } from '../../src/language/syntax/ast.js';
 import { stripSpans } from '../../src/language/syntax/ast.js';
-import { compile, CompileError, parse, print, type HostValue } from '../../src/language/index.js';
-import { Float } from '../../src/language/runtime/values.js';
+import { compile, CompileError, EvaluationError, MAX_LIMITS, parse, print, type HostValue } from '../../src/language/index.js';
+import { BUILTIN_FUNCTIONS, constant } from '../../src/language/index.js';
+import { equals, Float, type Value } from '../../src/language/runtime/values.js';
 import { sameJson } from '../support/helpers.js';
 
 // ---------------------------------------------------------------------------
@@ -146,6 +151,34 @@ const hostileVars = fc.oneof(
   fc.constant(Object.create({ rcpt: 'inherited', local_port: 25 })),
 );
 
+/** Variables with large values too, so that the sizes the cost counts vary. */
+const sizedVars = fc.dictionary(
+  fc.constantFrom(...VARIABLES),
+  fc.oneof(
+    hostValue,
+    fc.tuple(fc.constantFrom('a', 'A,b ', '1', 'é@x.'), fc.integer({ min: 1, max: 3000 })).map(([s, n]) => s.repeat(n)),
+    fc.array(fc.constantFrom('a', 'B', '1', 2, '', 'x,y'), { maxLength: 300 }),
+  ),
+);
+
+/** Limits of any allowed value, the cost budget low enough to stop many evaluations. */
+const anyLimits = fc.record(
+  {
+    maxCost: fc.oneof(fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: MAX_LIMITS.maxCost })),
+    maxMatchLength: fc.integer({ min: 1, max: MAX_LIMITS.maxMatchLength }),
+    maxDepth: fc.integer({ min: 1, max: MAX_LIMITS.maxDepth }),
+    maxNesting: fc.integer({ min: 1, max: MAX_LIMITS.maxNesting }),
+  },
+  { requiredKeys: ['maxCost'] },
+);
+
+/** Values whose equality crosses kinds: numeric text, text that reads as 0, floats, NaN, constants, lists of them. */
+const trickyScalar = fc.constantFrom<Value>('abc', 'x', '0', '00', '1', '1.0', '1e0', '+1', '', 0, 1, -1, 2, new Float(1), new Float(0), new Float(-0), new Float(NaN), constant('plain'), constant('login'));
+const trickyValue: fc.Arbitrary<Value> = fc.oneof(
+  { weight: 3, arbitrary: trickyScalar },
+  { weight: 1, arbitrary: fc.array(fc.oneof(trickyScalar, fc.array(trickyScalar, { maxLength: 2 })), { maxLength: 3 }) },
+);
+
 function parseOrNull(source: string): Node | null {
   try {
     return parse(source);
@@ -221,6 +254,70 @@ describe('properties', () => {
         expect(sameJson(a, b), `${JSON.stringify(source)}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`).toBe(true);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('(5) under any budget and limits, evaluation throws nothing but EvaluationError', async () => {
+    const stopped = new Set<string>();
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(programSource, programBlock), fc.oneof(hostileVars, sizedVars), environment, anyLimits, async (source, vars, env, limits) => {
+        let program;
+        try {
+          program = compile(source, { limits });
+        } catch (e) {
+          expect(e).toBeInstanceOf(CompileError);
+          return;
+        }
+        const v = vars as Record<string, unknown>;
+        for (const run of [() => program.evaluate(v, env), () => program.evaluateAsync(v, env), () => program.explain(v, env)]) {
+          try {
+            await run();
+          } catch (e) {
+            expect(e, `${JSON.stringify(source)} ${JSON.stringify(limits)}`).toBeInstanceOf(EvaluationError);
+            expect(['limit', 'budget']).toContain((e as EvaluationError).code);
+            stopped.add((e as EvaluationError).code);
+          }
+        }
+      }),
+      { numRuns: 1500 },
+    );
+    // Both ways of stopping were met.
+    expect([...stopped].sort()).toEqual(['budget', 'limit']);
+  });
+
+  it('(6) what an evaluation spends is within the estimate, and the metered closures agree', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.oneof(programSource, programBlock, ladderBlock), sizedVars, environment, async (source, vars, env) => {
+        const program = compile(source);
+        let value;
+        try {
+          value = program.evaluateJson(vars, env);
+        } catch (e) {
+          // A value past the runtime's sizes fails the same way metered.
+          expect(e).toBeInstanceOf(EvaluationError);
+          await expect(program.explain(vars, env)).rejects.toMatchObject({ code: (e as EvaluationError).code });
+          return;
+        }
+        const x = await program.explain(vars, env);
+        expect(sameJson(x.value, value), `${JSON.stringify(source)}: ${JSON.stringify(x.value)} vs ${JSON.stringify(value)}`).toBe(true);
+        expect(x.cost.spent).toBeGreaterThan(0);
+        expect(x.cost.spent, JSON.stringify(source)).toBeLessThanOrEqual(program.cost);
+      }),
+      { numRuns: 1500 },
+    );
+  });
+
+  it('(7) dedup and is_intersect agree with pairwise equality', () => {
+    const dedup = BUILTIN_FUNCTIONS.get('dedup')!.fn!;
+    const isIntersect = BUILTIN_FUNCTIONS.get('is_intersect')!.fn!;
+    fc.assert(
+      fc.property(fc.array(trickyValue, { maxLength: 12 }), fc.array(trickyValue, { maxLength: 12 }), (a, b) => {
+        const kept: Value[] = [];
+        for (const item of a) if (!kept.some((k) => equals(k, item))) kept.push(item);
+        expect(dedup(a)).toEqual(kept);
+        expect(isIntersect(a, b)).toBe(a.some((x) => b.some((y) => equals(x, y))) ? 1 : 0);
+      }),
+      { numRuns: 3000 },
     );
   });
 

@@ -116,7 +116,15 @@ export function formatExplanation(x: Explanation): string {
   else if (x.taken.kind === 'then') out.push(`then #${x.taken.condition} ${x.taken.source}`);
   else out.push(`${x.conditions.length > 0 ? 'no condition matched: ' : ''}else   ${x.taken.source}`);
   out.push(`value   ${JSON.stringify(x.value)}`);
+  out.push(`cost    ${x.cost.spent} units; ${costBound(x.cost.estimate, x.cost.limit)}`);
   return out.join('\n');
+}
+
+/** The static worst case, as `check` and `explain` print it. */
+function costBound(estimate: number, limit: number): string {
+  return estimate <= limit
+    ? `at most ${estimate} units (limit ${limit})`
+    : `at most ${estimate} units, over the limit of ${limit}: evaluations are metered and stop at the limit`;
 }
 
 /** The expression or block given as EXPR, `--block JSON` or `--file FILE` (a block when the file holds JSON). */
@@ -148,6 +156,7 @@ export async function evalCommand(mode: 'eval' | 'check' | 'explain', args: Comm
   const program = compileCase(c, optimize);
   if (mode === 'check') {
     io.stdout.write(`ok${program.isAsync ? ' (calls host lookups: evaluate asynchronously)' : ''}\n`);
+    io.stdout.write(`cost    ${costBound(program.cost, program.costLimit)}\n`);
     return 0;
   }
   if (mode === 'explain') {

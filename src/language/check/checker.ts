@@ -8,6 +8,7 @@ import type { BlockPart, Fix } from '../errors/diagnostic.js';
 import { CompileError, type ErrorCode } from '../errors/errors.js';
 import type { Span } from '../errors/snippet.js';
 import { listNames } from '../errors/suggest.js';
+import type { RE2JS } from 're2js';
 import type { CallNode, IdentifierNode, Node } from '../syntax/ast.js';
 import { hyphenated, hyphenatedWord, oldArity, swappedMatches, unavailableConstant, unavailableVariable, unknownFunction, unknownName, type Position } from './hints.js';
 import type { Scope } from './scope.js';
@@ -16,16 +17,25 @@ import { SPECIAL_FORMS, type CheckContext } from './special-forms.js';
 /** What a checked program uses; the compiler allocates only what is needed. */
 export interface Usage {
   variables: Set<string>;
+  /** What the program's regular expressions count against limits.maxRegexSize. */
+  regexSize: number;
+  /** The program's regular expressions, compiled once per pattern (made with the first). */
+  regexes: Map<string, RE2JS> | null;
   /** Calls a host lookup: only evaluateAsync can run it. */
   isAsync: boolean;
   /** Uses `matches` or reads `$n`: evaluation needs a capture list. */
   usesCaptures: boolean;
   /** Reads `$n`. */
   readsCaptures: boolean;
+  /**
+   * May build values (`+`, `-`, functions that build, scan or index): without these and without
+   * `matches` or captures, every node costs at most 1 unit beside the items of an array.
+   */
+  builds: boolean;
 }
 
 export function newUsage(): Usage {
-  return { variables: new Set(), isAsync: false, usesCaptures: false, readsCaptures: false };
+  return { variables: new Set(), regexSize: 0, regexes: null, isAsync: false, usesCaptures: false, readsCaptures: false, builds: false };
 }
 
 function fail(source: string, code: ErrorCode, message: string, span: Span, hint?: Fix): never {
@@ -69,6 +79,23 @@ export class Checker implements CheckContext {
     this.usage.usesCaptures = true;
   }
 
+  regex(pattern: string, compile: () => RE2JS): RE2JS {
+    const regexes = (this.usage.regexes ??= new Map());
+    let regex = regexes.get(pattern);
+    if (regex === undefined) {
+      regex = compile();
+      regexes.set(pattern, regex);
+    }
+    return regex;
+  }
+
+  countRegex(size: number, span: Span): void {
+    const max = this.scope.limits.maxRegexSize;
+    const total = (this.usage.regexSize += size);
+    if (size > max) fail(this.source, 'limit', `regular expression too large: it counts ${size} against the limit of ${max} (limits.maxRegexSize)`, span);
+    if (total > max) fail(this.source, 'limit', `regular expressions too large: together they count ${total} against the limit of ${max} (limits.maxRegexSize)`, span);
+  }
+
   check(node: Node): Node {
     switch (node.kind) {
       case 'literal':
@@ -94,6 +121,7 @@ export class Checker implements CheckContext {
       case 'unary':
         return { ...node, operand: this.at(node.operand, node.op === '!' ? 'condition' : 'value') };
       case 'binary': {
+        if (node.op === '+' || node.op === '-') this.usage.builds = true;
         if (node.op === '-') {
           const word = hyphenatedWord(node, this.source);
           const explained = word && hyphenated(word, node.span, this.scope);
@@ -194,6 +222,7 @@ export class Checker implements CheckContext {
     }
     this.arity(node, spec.arity);
     if (spec.async) this.usage.isAsync = true;
+    if (spec.builds !== undefined || spec.scans !== undefined || spec.indexes) this.usage.builds = true;
     return { ...node, args: node.args.map((arg) => this.at(arg, 'value')) };
   }
 }

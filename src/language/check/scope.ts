@@ -7,7 +7,7 @@ import { EvaluationError } from '../errors/errors.js';
 import { BUILTIN_FUNCTIONS, type FunctionSpec } from '../functions/index.js';
 import { fromHost, toHost, type HostValue } from '../runtime/host-values.js';
 import type { Value } from '../runtime/values.js';
-import { DEFAULT_LIMITS, type Limits } from '../syntax/limits.js';
+import { DEFAULT_LIMITS, MAX_LIMITS, type Limits } from '../syntax/limits.js';
 import { SPECIAL_FORMS } from './special-forms.js';
 
 /** A function the host adds to the language. Arguments arrive as plain JS values. */
@@ -40,7 +40,7 @@ export interface CompileOptions {
   metrics?: readonly string[];
   /** Valid `system(NAME)` names; default: domain, hostname, node_id, node_hostname, node_role. */
   systemNames?: readonly string[];
-  /** Size limits (defaults in DEFAULT_LIMITS). */
+  /** Size and cost limits (defaults in DEFAULT_LIMITS, each at most its MAX_LIMITS value). */
   limits?: Partial<Limits>;
   /** Run the optimiser passes (default true). */
   optimize?: boolean;
@@ -60,7 +60,7 @@ export interface Scope {
   functions: ReadonlyMap<string, FunctionSpec>;
   metrics: ReadonlySet<string> | null;
   systemNames: ReadonlySet<string>;
-  limits: Limits;
+  limits: Readonly<Limits>;
   optimize: boolean;
 }
 
@@ -179,10 +179,11 @@ function buildScope(options: CompileOptions): Scope {
     for (const f of options.functions) map.set(f.name, customFunction(f));
     functions = map;
   }
-  const limits = { ...DEFAULT_LIMITS };
+  const limits = options.limits ? { ...DEFAULT_LIMITS } : DEFAULT_LIMITS;
   for (const [key, value] of Object.entries(options.limits ?? {})) {
     if (!LIMIT_KEYS.has(key)) throw new TypeError(`unknown limit \`${key}\``);
-    if (!Number.isInteger(value) || (value as number) < 1) throw new TypeError(`limit \`${key}\` must be a positive integer`);
+    const max = MAX_LIMITS[key as keyof Limits];
+    if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > max) throw new TypeError(`limit \`${key}\` must be an integer from 1 to ${max}`);
     (limits as Record<string, number>)[key] = value as number;
   }
   return {

@@ -11,11 +11,20 @@ import type { Span } from '../errors/snippet.js';
 import { listNames, nearest } from '../errors/suggest.js';
 import type { CallNode, Node } from '../syntax/ast.js';
 import { systemName } from './hints.js';
+import { regexSize } from './regex-size.js';
 
 /** What a special form's check may use: the scope, the usage record, and positioned failures. */
 export interface CheckContext {
-  /** The names the scope accepts for `system(NAME)` and `metric(NAME)` (null: any metric). */
-  readonly scope: { readonly systemNames: ReadonlySet<string>; readonly metrics: ReadonlySet<string> | null };
+  /** The names the scope accepts for `system(NAME)` and `metric(NAME)` (null: any metric), and the limits. */
+  readonly scope: {
+    readonly systemNames: ReadonlySet<string>;
+    readonly metrics: ReadonlySet<string> | null;
+    readonly limits: { readonly maxRegexSize: number; readonly maxMatchLength: number };
+  };
+  /** Counts a regular expression's size against the program's (limits.maxRegexSize); fails past it. */
+  countRegex(size: number, span: Span): void;
+  /** The program's compiled regular expression of a pattern: `compile` runs once per pattern. */
+  regex(pattern: string, compile: () => RE2JS): RE2JS;
   fail(code: ErrorCode, message: string, span: Span, hint?: Fix): never;
   /** The value of the first argument, which must be a string literal (`what` says what it names). */
   literalString(call: CallNode, what: string): string;
@@ -31,8 +40,14 @@ export interface SpecialForm {
   check(call: CallNode, ctx: CheckContext): Node;
 }
 
-/** Longest `matches` pattern accepted; RE2 compiles it in time linear in its size. */
-const MAX_PATTERN_LENGTH = 8192;
+/**
+ * What a pattern counts against limits.maxRegexSize: its RE2 instructions (its length when
+ * that is more), at least 32 (compiling any pattern costs that much), and 32 more for each
+ * Unicode class, whose tables are costly to build.
+ */
+export function regexWeight(pattern: string, instructions: number, unicodeClasses: number): number {
+  return 32 + Math.max(instructions, pattern.length) + 32 * unicodeClasses;
+}
 
 const suggestion = (name: string, known: Iterable<string>): string => {
   const s = nearest(name, known);
@@ -54,10 +69,20 @@ const ROWS: SpecialForm[] = [
     check(call, ctx) {
       const pattern = ctx.literalString(call, 'the regular expression');
       const span = call.args[0]!.span;
-      if (pattern.length > MAX_PATTERN_LENGTH) ctx.fail('limit', `regular expression is longer than ${MAX_PATTERN_LENGTH} characters`, span);
-      const regex = compileRegex(pattern, (message) => ctx.fail('invalid-regex', `invalid regular expression: ${message}`, span));
+      const regex = ctx.regex(pattern, () => {
+        // The size is estimated from the text first, so that a pattern too large is refused
+        // without being compiled; what RE2 refuses anyway (repeats nested past 1000) it reports.
+        const estimate = regexSize(pattern);
+        if (estimate.repeatProduct <= 1000) ctx.countRegex(regexWeight(pattern, estimate.instructions, estimate.unicodeClasses), span);
+        const compiled = compileRegex(pattern, (message) => ctx.fail('invalid-regex', `invalid regular expression: ${message}`, span));
+        const instructions = compiled.re2().numberOfInstructions();
+        if (estimate.repeatProduct > 1000) ctx.countRegex(regexWeight(pattern, instructions, estimate.unicodeClasses), span);
+        else if (instructions > estimate.instructions) ctx.countRegex(instructions - estimate.instructions, span);
+        return compiled;
+      });
+      const instructions = regex.re2().numberOfInstructions();
       ctx.usesCaptures();
-      return { kind: 'matches', pattern, regex, value: ctx.check(call.args[1]!), span: call.span };
+      return { kind: 'matches', pattern, regex, instructions, maxLength: ctx.scope.limits.maxMatchLength, value: ctx.check(call.args[1]!), span: call.span };
     },
   },
   {

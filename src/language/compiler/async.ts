@@ -6,29 +6,58 @@
 import { EvaluationError } from '../errors/errors.js';
 import type { FunctionSpec } from '../functions/index.js';
 import { BINARY_OPERATORS, UNARY_OPERATORS } from '../operators.js';
+import type { State } from '../runtime/state.js';
 import { indexValue, truthy, type Value } from '../runtime/values.js';
 import type { Node } from '../syntax/ast.js';
 import { chainOperands, type AsyncClosure } from './operands.js';
-import { matcher, type ReferenceCompiler } from './reference.js';
+import { checkpoints, type ReferenceCompiler } from './reference.js';
+
+const NO_LOOPS: ReadonlySet<string> = new Set();
 
 interface Compiled {
   fn: AsyncClosure;
   async: boolean;
 }
 
+/** What decorates the asynchronous closures (the cost meter, metered.ts). */
+export interface AsyncDecorator {
+  /** A node's closure, decorated. */
+  asyncNode(node: Node, fn: AsyncClosure): AsyncClosure;
+  /** A sum (`+` chain) of these terms. */
+  asyncSum(terms: AsyncClosure[]): AsyncClosure;
+  /** Before a built-in function is called on arguments that were awaited. */
+  beforeCall(s: State, spec: FunctionSpec, values: readonly Value[]): void;
+}
+
 export class AsyncCompiler {
+  /**
+   * @param sync the compiler of the subtrees that call no lookup
+   * @param decorator decorates every asynchronous closure (absent: none)
+   */
   constructor(
     private readonly sync: ReferenceCompiler,
     private readonly functions: ReadonlyMap<string, FunctionSpec>,
-    private readonly readsCaptures: boolean,
+    private readonly decorator?: AsyncDecorator,
   ) {}
+
+  /** Closures built ahead for deep trees (see ReferenceCompiler.prepare). */
+  private readonly prepared = new Map<Node, Compiled>();
 
   /** The closure of a node; a promise only where a lookup is on the way. */
   compile(node: Node): AsyncClosure {
+    // This compiler builds no chain in one loop.
+    for (const n of checkpoints(node, NO_LOOPS)) this.prepared.set(n, this.node(n));
     return this.node(node).fn;
   }
 
   private node(node: Node): Compiled {
+    const prepared = this.prepared.size === 0 ? undefined : this.prepared.get(node);
+    if (prepared !== undefined) return prepared;
+    const c = this.undecorated(node);
+    return c.async && this.decorator && !(node.kind === 'binary' && node.op === '+') ? { async: true, fn: this.decorator.asyncNode(node, c.fn) } : c;
+  }
+
+  private undecorated(node: Node): Compiled {
     const sync = (): Compiled => ({ fn: this.sync.compile(node), async: false });
     switch (node.kind) {
       case 'array': {
@@ -71,6 +100,11 @@ export class AsyncCompiler {
             },
           };
         }
+        if (node.op === '+' && this.decorator) {
+          const terms = chainOperands(node).map((n) => this.node(n));
+          if (!terms.some((t) => t.async)) return sync();
+          return { async: true, fn: this.decorator.asyncSum(terms.map((t) => t.fn)) };
+        }
         const l = this.node(node.left);
         const r = this.node(node.right);
         if (!l.async && !r.async) return sync();
@@ -87,7 +121,10 @@ export class AsyncCompiler {
           fn: async (s) => {
             const values: Value[] = [];
             for (const a of args) values.push(await a.fn(s));
-            if (!spec.async) return spec.fn!(...values);
+            if (!spec.async) {
+              this.decorator?.beforeCall(s, spec, values);
+              return spec.fn!(...values);
+            }
             try {
               return await spec.asyncFn!(s.env.lookups ?? {}, ...values);
             } catch (e) {
@@ -99,7 +136,7 @@ export class AsyncCompiler {
       case 'matches': {
         const v = this.node(node.value);
         if (!v.async) return sync();
-        const match = matcher(node, this.readsCaptures);
+        const match = this.sync.matcher(node);
         return { async: true, fn: async (s) => (match(s, await v.fn(s)) ? 1 : 0) };
       }
       default:

@@ -15,11 +15,12 @@
  */
 import { add, BINARY_OPERATORS, type BinaryOperator } from '../operators.js';
 import { fromHost } from '../runtime/host-values.js';
+import { MAX_STRING_LENGTH, stringTooLong } from '../runtime/sizes.js';
 import type { State } from '../runtime/state.js';
 import { compare, equals, Float, indexValue, INT_MAX, numValue, parseNumber, truthy, type Value } from '../runtime/values.js';
 import type { BinaryNode, MatchNode, Node } from '../syntax/ast.js';
 import { chainOperands, fastReader, isBooleanValued, isPureKey, sameTree, type Closure, type Reader, type Test } from './operands.js';
-import { matcher, ReferenceCompiler, type BlockRunner } from './reference.js';
+import { ReferenceCompiler, type BlockRunner } from './reference.js';
 
 /**
  * Where a consumer takes an operand from: a literal (kind 0), a variable's reader (1) or a
@@ -52,7 +53,10 @@ function loose(x: unknown): Value {
 
 /** One `+` of a sum: a non-empty string absorbs strings and integers directly (JS prints integers as the language does). */
 function sumStep(acc: Value, x: Value): Value {
-  if (typeof acc === 'string' && acc.length !== 0 && (typeof x === 'string' || (typeof x === 'number' && x < INT_MAX))) return acc + x;
+  if (typeof acc === 'string' && acc.length !== 0 && (typeof x === 'string' || (typeof x === 'number' && x < INT_MAX))) {
+    const r = acc + x;
+    return r.length <= MAX_STRING_LENGTH ? r : stringTooLong();
+  }
   return add(acc, x);
 }
 
@@ -71,12 +75,12 @@ export class FastCompiler extends ReferenceCompiler {
   // -------------------------------------------------------------------------
   // Values
 
-  override compile(node: Node): Closure {
+  protected override build(node: Node): Closure {
     if (node.kind === 'unary' && node.op === '!') {
       const test = this.test(node.operand);
       return (s) => (test(s) ? 0 : 1);
     }
-    return super.compile(node);
+    return super.build(node);
   }
 
   protected override index(targetNode: Node, indexNode: Node): Closure {
@@ -191,6 +195,8 @@ export class FastCompiler extends ReferenceCompiler {
   // Tests: the truthiness of a node as a JS boolean
 
   override test(node: Node): Test {
+    const ahead = this.preparedClosure(node);
+    if (ahead !== undefined) return (s) => truthy(ahead(s));
     switch (node.kind) {
       case 'literal': {
         const t = truthy(node.value);
@@ -215,7 +221,7 @@ export class FastCompiler extends ReferenceCompiler {
         }
         break;
       case 'matches': {
-        const match = matcher(node as MatchNode, this.readsCaptures);
+        const match = this.matcher(node as MatchNode);
         const value = this.compile(node.value);
         return (s) => match(s, value(s));
       }
@@ -265,8 +271,8 @@ export class FastCompiler extends ReferenceCompiler {
     const op = node.op;
     const fusable = (n: Node): n is Node & { kind: 'literal'; value: number | string } =>
       n.kind === 'literal' && (typeof n.value === 'number' || typeof n.value === 'string');
-    if (fusable(node.right)) return fusedComparison(op, this.source(node.left), node.right.value);
-    if (fusable(node.left)) return fusedComparison(BINARY_OPERATORS[op].mirror!, this.source(node.right), node.left.value);
+    if (fusable(node.right)) return this.literalComparison(op, node.left, node.right.value);
+    if (fusable(node.left)) return this.literalComparison(BINARY_OPERATORS[op].mirror!, node.right, node.left.value);
     const a = this.compile(node.left);
     const b = this.compile(node.right);
     switch (op) {
@@ -283,6 +289,19 @@ export class FastCompiler extends ReferenceCompiler {
       default:
         return (s) => compare(a(s), b(s)) >= 0;
     }
+  }
+
+  /**
+   * `operand OP literal`. An operand whose value is 1 or 0 (a comparison in a chain of them)
+   * decides the result by its test alone: both results are known at compile time.
+   */
+  private literalComparison(op: BinaryOperator, operand: Node, c: number | string): Test {
+    if (!isBooleanValued(operand, this.functions)) return fusedComparison(op, this.source(operand), c);
+    const test = this.test(operand);
+    const evaluate = BINARY_OPERATORS[op].evaluate;
+    const whenTrue = truthy(evaluate(1, c));
+    const whenFalse = truthy(evaluate(0, c));
+    return (s) => (test(s) ? whenTrue : whenFalse);
   }
 
   // -------------------------------------------------------------------------

@@ -1,17 +1,28 @@
 /**
  * The closure stage of the pipeline: checked (and optimised) trees in, the closures a
  * `Program` runs out. Optimised programs get the fast closures, unoptimised ones the
- * reference closures; programs that call host lookups get asynchronous closures.
+ * reference closures; programs that call host lookups get asynchronous closures. A program
+ * whose estimated worst case (cost.ts) is over limits.maxCost gets the metered closures
+ * instead (metered.ts), which stop it at the limit; `explain` always runs metered closures,
+ * built when it is first called.
  */
 import type { FunctionSpec } from '../functions/index.js';
 import type { BlockTrees } from '../optimizer/index.js';
 import { AsyncCompiler } from './async.js';
+import { estimateBlock } from './cost.js';
 import { FastCompiler } from './fast.js';
+import { MeteredCompiler } from './metered.js';
 import { isBooleanValued, type AsyncClosure, type Test } from './operands.js';
-import { ReferenceCompiler, type BlockRunner } from './reference.js';
+import { PREPARE_STEP, ReferenceCompiler, type BlockRunner } from './reference.js';
 
 export type { AsyncClosure, Closure, Test } from './operands.js';
 export type { BlockRunner } from './reference.js';
+
+/** One closure per condition's `if` and `then`, and the `else`: what a walk over the block runs. */
+export interface Walk {
+  conditions: ReadonlyArray<{ when: AsyncClosure; then: AsyncClosure }>;
+  otherwise: AsyncClosure | null;
+}
 
 /** What a `Program` evaluates with. */
 export interface Closures {
@@ -19,9 +30,14 @@ export interface Closures {
   run: BlockRunner | null;
   /** A single expression whose value is 1 or 0: its test, called without a wrapper. */
   test: Test | null;
-  /** One closure per condition's `if` and `then`, and the `else`: the walk of `explain` and `evaluateAsync`. */
-  conditions: ReadonlyArray<{ when: AsyncClosure; then: AsyncClosure }>;
-  otherwise: AsyncClosure | null;
+  /** The walk of `evaluateAsync`, for programs that call lookups (null otherwise). */
+  walk: Walk | null;
+  /** The metered walk of `explain`, built on the first call. */
+  explain: () => Walk;
+  /** The estimated worst case of one evaluation, in cost units (computed on the first call). */
+  cost: () => number;
+  /** Whether the closures count the cost (the estimate is over the limit). */
+  metered: boolean;
 }
 
 export interface ClosureOptions {
@@ -32,6 +48,28 @@ export interface ClosureOptions {
   readsCaptures: boolean;
   /** Build the fast closures (else the reference closures). */
   optimize: boolean;
+  limits: { readonly maxCost: number; readonly maxMatchLength: number };
+  /** The depth of the deepest tree (from the parser): shallow trees need no `prepare`. */
+  depth: number;
+  /** An upper bound of the cost known without estimating it, if any: within the limit, the estimate waits until it is asked for. */
+  costBound?: number;
+}
+
+/** Builds ahead the closures of the deep trees of a block (ReferenceCompiler.prepare). */
+function prepare(compiler: ReferenceCompiler, block: BlockTrees, options: ClosureOptions): void {
+  if (options.depth <= PREPARE_STEP) return;
+  for (const [when, then] of block.conditions) compiler.prepare(when).prepare(then);
+  if (block.otherwise) compiler.prepare(block.otherwise);
+}
+
+/** The walk over a block's parts, each compiled on its own (asynchronously when the program calls lookups). */
+function walkOf(parts: BlockTrees, compiler: ReferenceCompiler, options: ClosureOptions, metered: MeteredCompiler | undefined): Walk {
+  prepare(compiler, parts, options);
+  const c = options.isAsync ? new AsyncCompiler(compiler, options.functions, metered) : compiler;
+  return {
+    conditions: parts.conditions.map(([when, then]) => ({ when: c.compile(when), then: c.compile(then) })),
+    otherwise: parts.otherwise && c.compile(parts.otherwise),
+  };
 }
 
 /**
@@ -40,29 +78,32 @@ export interface ClosureOptions {
  * (for the synchronous runner).
  */
 export function buildClosures(parts: BlockTrees, runner: BlockTrees, options: ClosureOptions): Closures {
-  const { functions, readsCaptures, optimize } = options;
-  const compiler = optimize ? new FastCompiler(functions, readsCaptures) : new ReferenceCompiler(functions, readsCaptures);
+  const { functions, readsCaptures, optimize, limits } = options;
+  let estimate: number | undefined;
+  const cost = (): number => (estimate ??= estimateBlock(parts.conditions, parts.otherwise, { functions, maxMatchLength: limits.maxMatchLength }));
+  const metered = (options.costBound ?? cost()) > limits.maxCost && cost() > limits.maxCost;
+  let explainWalk: Walk | null = null;
+  const explain = (): Walk => {
+    if (explainWalk === null) {
+      const m = new MeteredCompiler(functions, readsCaptures, limits.maxCost);
+      explainWalk = walkOf(parts, m, options, m);
+    }
+    return explainWalk;
+  };
   if (options.isAsync) {
-    const a = new AsyncCompiler(compiler, functions, readsCaptures);
-    return {
-      run: null,
-      test: null,
-      conditions: parts.conditions.map(([when, then]) => ({ when: a.compile(when), then: a.compile(then) })),
-      otherwise: parts.otherwise && a.compile(parts.otherwise),
-    };
+    if (metered) return { run: null, test: null, walk: explain(), explain, cost, metered };
+    const compiler = optimize ? new FastCompiler(functions, readsCaptures) : new ReferenceCompiler(functions, readsCaptures);
+    return { run: null, test: null, walk: walkOf(parts, compiler, options, undefined), explain, cost, metered };
   }
+  if (metered) {
+    const m = new MeteredCompiler(functions, readsCaptures, limits.maxCost);
+    prepare(m, runner, options);
+    return { run: m.runner(runner.conditions, runner.otherwise), test: null, walk: null, explain, cost, metered };
+  }
+  const compiler = optimize ? new FastCompiler(functions, readsCaptures) : new ReferenceCompiler(functions, readsCaptures);
+  prepare(compiler, runner, options);
   const single = runner.conditions.length === 0 && runner.otherwise !== null && optimize && isBooleanValued(runner.otherwise, functions);
   const test = single ? compiler.test(runner.otherwise!) : null;
   const run: BlockRunner = test ? (s) => (test(s) ? 1 : 0) : compiler.block(runner.conditions, runner.otherwise);
-  // A single expression's walk is its runner. A block's walk (only `explain` runs it) has
-  // the reference closure of each part: more fast closures, never run, measurably slowed
-  // the fast ones of other programs in the same process.
-  if (parts.conditions.length === 0) return { run, test, conditions: [], otherwise: parts.otherwise && (run as AsyncClosure) };
-  const walk = optimize ? new ReferenceCompiler(functions, readsCaptures) : compiler;
-  return {
-    run,
-    test,
-    conditions: parts.conditions.map(([when, then]) => ({ when: walk.compile(when), then: walk.compile(then) })),
-    otherwise: parts.otherwise && walk.compile(parts.otherwise),
-  };
+  return { run, test, walk: null, explain, cost, metered };
 }

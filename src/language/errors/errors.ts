@@ -128,10 +128,12 @@ export class CompileError extends Error {
  * Why an evaluation stopped:
  * - `function`: a host or custom function threw (or rejected);
  * - `lookup`: a host lookup failed (store missing, DNS or SQL error);
- * - `limit`: a value grew past what the runtime can hold;
+ * - `limit`: a value grew past what the runtime builds or holds (a string of more than
+ *   1 MiB, a list of more than 100,000 items, a value longer than `matches` searches);
+ * - `budget`: the evaluation cost more than limits.maxCost units;
  * - `internal`: anything else (a defect: please report it).
  */
-export type EvaluationErrorCode = 'function' | 'lookup' | 'limit' | 'internal';
+export type EvaluationErrorCode = 'function' | 'lookup' | 'limit' | 'budget' | 'internal';
 
 /** An evaluation that could not complete. The only error `evaluate` and `evaluateAsync` throw. */
 export class EvaluationError extends Error {

@@ -68,5 +68,5 @@ function emailPart(v: Value, part: Value): Value {
 
 export const EMAIL_FUNCTIONS: FunctionSpec[] = [
   { name: 'is_email', arity: 1, ...PREDICATE, fn: (v) => bool(isEmail(toStr(v))) },
-  { name: 'email_part', arity: 2, ...PURE, fn: emailPart },
+  { name: 'email_part', arity: 2, ...PURE, builds: 'mapped', fn: emailPart },
 ];

@@ -118,5 +118,5 @@ export const IP_FUNCTIONS: FunctionSpec[] = [
       return net === null ? () => 0 : (a) => bool(ipInNetwork(toStr(a), net));
     },
   },
-  { name: 'ip_reverse_name', arity: 1, ...PURE, fn: (v) => reverseName(toStr(v)) },
+  { name: 'ip_reverse_name', arity: 1, ...PURE, builds: 'text', fn: (v) => reverseName(toStr(v)) },
 ];

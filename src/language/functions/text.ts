@@ -2,6 +2,7 @@
 import { md5, sha1 } from '@noble/hashes/legacy';
 import { sha256, sha512 } from '@noble/hashes/sha2';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import { checkListLength, MAX_STRING_LENGTH, stringTooLong } from '../runtime/sizes.js';
 import { equals, toIndex, toStr, type Value } from '../runtime/values.js';
 import { bool, PREDICATE, PURE, type FunctionSpec } from './types.js';
 
@@ -31,10 +32,27 @@ export function trimText(s: string, start: boolean, end: boolean): string {
   return i === 0 && j === s.length ? s : s.slice(i, j);
 }
 
-/** Applies `f` to the string form of a value, or to each element's string form (†). */
+/**
+ * Applies `f` to the string form of a value, or to each element's string form (†). What it
+ * returns is built: at most MAX_LIST_LENGTH items and MAX_STRING_LENGTH characters of text
+ * in all (a list may name one large string many times; each result is new).
+ */
 export function elementwise(v: Value, f: (s: string) => Value): Value {
-  if (Array.isArray(v)) return (v as readonly Value[]).map((item) => f(toStr(item)));
-  return f(toStr(v as Exclude<Value, readonly Value[]>));
+  if (!Array.isArray(v)) {
+    const r = f(toStr(v as Exclude<Value, readonly Value[]>));
+    if (typeof r === 'string' && r.length > MAX_STRING_LENGTH) stringTooLong();
+    return r;
+  }
+  const items = v as readonly Value[];
+  checkListLength(items.length);
+  const out = new Array<Value>(items.length);
+  let text = 0;
+  for (let i = 0; i < items.length; i++) {
+    const r = f(toStr(items[i]!));
+    if (typeof r === 'string' && (text += r.length) > MAX_STRING_LENGTH) stringTooLong();
+    out[i] = r;
+  }
+  return out;
 }
 
 const NOT_LOWER = /(?=\p{Alphabetic})\P{Lowercase}/u;
@@ -68,24 +86,39 @@ export function asciiLower(s: string): string {
   return /[A-Z]/.test(s) ? s.replace(/[A-Z]+/g, (m) => m.toLowerCase()) : s;
 }
 
-/** Splits on every occurrence of `sep`; an empty separator splits between code points with empty ends. */
+/** The UTF-16 length of the code point at `i` (2 for a surrogate pair, else 1). */
+function codePointLength(s: string, i: number): number {
+  const c = s.charCodeAt(i);
+  return c >= 0xd800 && c <= 0xdbff && i + 1 < s.length && (s.charCodeAt(i + 1) & 0xfc00) === 0xdc00 ? 2 : 1;
+}
+
+/**
+ * Splits on every occurrence of `sep` (at most `limit` splits, the last piece keeping the
+ * rest); an empty separator splits between code points with empty ends. The list is built:
+ * it is refused as soon as it would pass MAX_LIST_LENGTH pieces.
+ */
 export function splitAll(s: string, sep: string, limit = Infinity): string[] {
+  const out: string[] = [];
   if (sep === '') {
-    const chars = Array.from(s);
-    const out = [''];
+    out.push('');
     let i = 0;
-    while (out.length <= limit && i < chars.length) out.push(chars[i++]!);
-    if (i < chars.length) out[out.length - 1] += chars.slice(i).join('');
+    while (out.length <= limit && i < s.length) {
+      const n = codePointLength(s, i);
+      out.push(s.slice(i, i + n));
+      i += n;
+      checkListLength(out.length + 1);
+    }
+    if (i < s.length) out[out.length - 1] += s.slice(i);
     else if (out.length <= limit) out.push('');
     return out;
   }
-  const out: string[] = [];
   let from = 0;
   while (out.length < limit) {
     const at = s.indexOf(sep, from);
     if (at < 0) break;
     out.push(s.slice(from, at));
     from = at + sep.length;
+    checkListLength(out.length + 1);
   }
   out.push(s.slice(from));
   return out;
@@ -93,12 +126,15 @@ export function splitAll(s: string, sep: string, limit = Infinity): string[] {
 
 function lines(v: Value): Value {
   if (typeof v !== 'string') return v;
-  if (v === '') return [];
-  const parts = v.split('\n');
-  if (parts[parts.length - 1] === '') parts.pop();
-  for (let i = 0; i < parts.length; i++) {
-    const p = parts[i]!;
-    if (p.endsWith('\r')) parts[i] = p.slice(0, -1);
+  const parts: string[] = [];
+  let from = 0;
+  while (from < v.length) {
+    const at = v.indexOf('\n', from);
+    const end = at < 0 ? v.length : at;
+    parts.push(v.slice(from, end > from && v.charCodeAt(end - 1) === 13 ? end - 1 : end));
+    checkListLength(parts.length);
+    if (at < 0) break;
+    from = at + 1;
   }
   return parts;
 }
@@ -110,9 +146,13 @@ function substring(v: Value, start: Value, count: Value): Value {
   if (from >= s.length || n === 0) return '';
   // Fast path: no surrogate pairs, code points are code units.
   if (!/[\uD800-\uDFFF]/.test(s)) return s.slice(from, n === Infinity ? undefined : from + n);
-  const chars = Array.from(s);
-  if (from >= chars.length) return '';
-  return chars.slice(from, n === Infinity ? undefined : from + n).join('');
+  // Walk the code points to the two ends (no array of them is made).
+  let i = 0;
+  for (let k = 0; k < from && i < s.length; k++) i += codePointLength(s, i);
+  if (i >= s.length) return '';
+  let j = i;
+  for (let k = 0; k < n && j < s.length; k++) j += codePointLength(s, j);
+  return s.slice(i, j);
 }
 
 function contains(haystack: Value, needle: Value): Value {
@@ -159,20 +199,20 @@ export function utf8Length(s: string): number {
 
 
 export const TEXT_FUNCTIONS: FunctionSpec[] = [
-  { name: 'trim', arity: 1, ...PURE, fn: (v) => elementwise(v, (s) => trimText(s, true, true)) },
-  { name: 'trim_start', arity: 1, ...PURE, fn: (v) => elementwise(v, (s) => trimText(s, true, false)) },
-  { name: 'trim_end', arity: 1, ...PURE, fn: (v) => elementwise(v, (s) => trimText(s, false, true)) },
+  { name: 'trim', arity: 1, ...PURE, builds: 'mapped', fn: (v) => elementwise(v, (s) => trimText(s, true, true)) },
+  { name: 'trim_start', arity: 1, ...PURE, builds: 'mapped', fn: (v) => elementwise(v, (s) => trimText(s, true, false)) },
+  { name: 'trim_end', arity: 1, ...PURE, builds: 'mapped', fn: (v) => elementwise(v, (s) => trimText(s, false, true)) },
   {
     name: 'len',
     arity: 1,
     ...PURE,
     fn: (v) => (Array.isArray(v) ? v.length : utf8Length(toStr(v as Exclude<Value, readonly Value[]>))),
   },
-  { name: 'to_lowercase', arity: 1, ...PURE, fn: (v) => elementwise(v, (s) => s.toLowerCase()) },
-  { name: 'to_uppercase', arity: 1, ...PURE, fn: (v) => elementwise(v, (s) => s.toUpperCase()) },
-  { name: 'is_lowercase', arity: 1, ...PURE, fn: (v) => elementwise(v, (s) => bool(!NOT_LOWER.test(s))) },
-  { name: 'is_uppercase', arity: 1, ...PURE, fn: (v) => elementwise(v, (s) => bool(!NOT_UPPER.test(s))) },
-  { name: 'has_digits', arity: 1, ...PURE, fn: (v) => elementwise(v, (s) => bool(/[0-9]/.test(s))) },
+  { name: 'to_lowercase', arity: 1, ...PURE, builds: 'mapped', fn: (v) => elementwise(v, (s) => s.toLowerCase()) },
+  { name: 'to_uppercase', arity: 1, ...PURE, builds: 'mapped', fn: (v) => elementwise(v, (s) => s.toUpperCase()) },
+  { name: 'is_lowercase', arity: 1, ...PURE, builds: 'mapped', scans: 16, fn: (v) => elementwise(v, (s) => bool(!NOT_LOWER.test(s))) },
+  { name: 'is_uppercase', arity: 1, ...PURE, builds: 'mapped', scans: 16, fn: (v) => elementwise(v, (s) => bool(!NOT_UPPER.test(s))) },
+  { name: 'has_digits', arity: 1, ...PURE, builds: 'mapped', fn: (v) => elementwise(v, (s) => bool(/[0-9]/.test(s))) },
   { name: 'count_chars', arity: 1, ...PURE, fn: (v) => countCodePoints(toStr(v)) },
   {
     name: 'count_spaces',
@@ -185,8 +225,8 @@ export const TEXT_FUNCTIONS: FunctionSpec[] = [
       return n;
     },
   },
-  { name: 'count_uppercase', arity: 1, ...PURE, fn: (v) => countMatches(UPPER, toStr(v)) },
-  { name: 'count_lowercase', arity: 1, ...PURE, fn: (v) => countMatches(LOWER, toStr(v)) },
+  { name: 'count_uppercase', arity: 1, ...PURE, scans: 3, fn: (v) => countMatches(UPPER, toStr(v)) },
+  { name: 'count_lowercase', arity: 1, ...PURE, scans: 3, fn: (v) => countMatches(LOWER, toStr(v)) },
   {
     name: 'contains',
     arity: 2,
@@ -200,13 +240,14 @@ export const TEXT_FUNCTIONS: FunctionSpec[] = [
     },
   },
   { name: 'contains_ignore_case', arity: 2, ...PREDICATE, fn: containsIgnoreCase },
-  { name: 'eq_ignore_case', arity: 2, ...PREDICATE, fn: (a, b) => bool(asciiLower(toStr(a)) === asciiLower(toStr(b))) },
+  { name: 'eq_ignore_case', arity: 2, ...PREDICATE, scans: 6, fn: (a, b) => bool(asciiLower(toStr(a)) === asciiLower(toStr(b))) },
   { name: 'starts_with', arity: 2, ...PREDICATE, fn: (a, b) => bool(toStr(a).startsWith(toStr(b))) },
   { name: 'ends_with', arity: 2, ...PREDICATE, fn: (a, b) => bool(toStr(a).endsWith(toStr(b))) },
   {
     name: 'strip_prefix',
     arity: 2,
     ...PURE,
+    builds: 'mapped',
     fn: (v, p) => {
       const prefix = toStr(p);
       return elementwise(v, (s) => (s.startsWith(prefix) ? s.slice(prefix.length) : ''));
@@ -216,19 +257,21 @@ export const TEXT_FUNCTIONS: FunctionSpec[] = [
     name: 'strip_suffix',
     arity: 2,
     ...PURE,
+    builds: 'mapped',
     fn: (v, p) => {
       const suffix = toStr(p);
       return elementwise(v, (s) => (s.endsWith(suffix) ? s.slice(0, s.length - suffix.length) : ''));
     },
   },
-  { name: 'substring', arity: 3, ...PURE, fn: substring },
-  { name: 'lines', arity: 1, ...PURE, fn: lines },
-  { name: 'split', arity: 2, ...PURE, fn: (v, sep) => splitAll(toStr(v), toStr(sep)) },
-  { name: 'rsplit', arity: 2, ...PURE, fn: (v, sep) => splitAll(toStr(v), toStr(sep)).reverse() },
+  { name: 'substring', arity: 3, ...PURE, builds: 'text', fn: substring },
+  { name: 'lines', arity: 1, ...PURE, builds: 'list', fn: lines },
+  { name: 'split', arity: 2, ...PURE, builds: 'strings', fn: (v, sep) => splitAll(toStr(v), toStr(sep)) },
+  { name: 'rsplit', arity: 2, ...PURE, builds: 'strings', fn: (v, sep) => splitAll(toStr(v), toStr(sep)).reverse() },
   {
     name: 'split_once',
     arity: 2,
     ...PURE,
+    builds: 'strings',
     fn: (v, sep) => {
       const s = toStr(v);
       const d = toStr(sep);
@@ -240,6 +283,7 @@ export const TEXT_FUNCTIONS: FunctionSpec[] = [
     name: 'rsplit_once',
     arity: 2,
     ...PURE,
+    builds: 'strings',
     fn: (v, sep) => {
       const s = toStr(v);
       const d = toStr(sep);
@@ -247,11 +291,13 @@ export const TEXT_FUNCTIONS: FunctionSpec[] = [
       return at < 0 ? '' : [s.slice(0, at), s.slice(at + d.length)];
     },
   },
-  { name: 'split_n', arity: 3, ...PURE, fn: (v, sep, n) => splitAll(toStr(v), toStr(sep), toIndex(n)) },
+  { name: 'split_n', arity: 3, ...PURE, builds: 'strings', fn: (v, sep, n) => splitAll(toStr(v), toStr(sep), toIndex(n)) },
   {
     name: 'split_words',
     arity: 1,
     ...PURE,
+    builds: 'strings',
+    scans: 16,
     fn: (v) => {
       const s = toStr(v);
       const out: string[] = [];
@@ -261,7 +307,10 @@ export const TEXT_FUNCTIONS: FunctionSpec[] = [
         if (space) {
           if (start >= 0) {
             const word = s.slice(start, i);
-            if (WORD.test(word)) out.push(word);
+            if (WORD.test(word)) {
+              checkListLength(out.length + 1);
+              out.push(word);
+            }
             start = -1;
           }
         } else if (start < 0) start = i;
@@ -269,5 +318,5 @@ export const TEXT_FUNCTIONS: FunctionSpec[] = [
       return out;
     },
   },
-  { name: 'hash', arity: 2, ...PURE, fn: hash },
+  { name: 'hash', arity: 2, ...PURE, builds: 'text', scans: 4, fn: hash },
 ];

@@ -12,6 +12,20 @@ export interface FunctionSpec {
   boolean?: boolean;
   /** Resolved through host lookups: the program can only be evaluated asynchronously. */
   async: boolean;
+  /**
+   * What a call builds, which the evaluation cost counts (compiler/cost.ts): a new string
+   * (`text`), a new list (`list`), a new list of strings (`strings`), a string or a list made
+   * item by item (†, `mapped`), a sorted copy (`sorted`). Absent: nothing but the call itself
+   * (a number, a test, one of its arguments, or a value from the host).
+   */
+  builds?: 'text' | 'list' | 'strings' | 'mapped' | 'sorted';
+  /**
+   * For a function that spends more than a few nanoseconds on each character it reads: how
+   * many characters of its arguments' string forms cost one unit (compiler/cost.ts).
+   */
+  scans?: number;
+  /** Indexes the items of its list arguments (`dedup`, `is_intersect`): each counts, a list in a list more. */
+  indexes?: boolean;
   /** Synchronous implementation (arguments already evaluated). */
   fn?: (...args: Value[]) => Value;
   /**

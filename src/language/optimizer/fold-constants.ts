@@ -6,7 +6,7 @@
 import type { FunctionSpec } from '../functions/index.js';
 import { BINARY_OPERATORS, UNARY_OPERATORS } from '../operators.js';
 import { constant, indexValue, truthy, type Value } from '../runtime/values.js';
-import type { Node } from '../syntax/ast.js';
+import { reduceTree, type IndexNode, type Node } from '../syntax/ast.js';
 
 function freeze(v: Value): Value {
   if (Array.isArray(v) && !Object.isFrozen(v)) {
@@ -16,25 +16,71 @@ function freeze(v: Value): Value {
   return v;
 }
 
-export function foldConstants(node: Node, functions: ReadonlyMap<string, FunctionSpec>): Node {
-  const fold = (n: Node): Node => foldConstants(n, functions);
+/** How deep `foldConstants` recurses before it walks the rest of a subtree with a stack of its own. */
+const RECURSION = 256;
+
+/**
+ * Folds a tree, children first, each node rebuilt from its folded children. A left-deep
+ * chain (`a + b - c …`, `x[0][1]…`) is folded in a loop, from the bottom up; anything deeper
+ * than RECURSION levels otherwise is walked without recursion.
+ */
+export function foldConstants(root: Node, functions: ReadonlyMap<string, FunctionSpec>, depth = 0): Node {
+  if (depth > RECURSION) return foldDeep(root, functions);
+  const d = depth + 1;
+  switch (root.kind) {
+    case 'binary':
+    case 'index': {
+      const spine: Node[] = [root];
+      let bottom = root.kind === 'binary' ? root.left : root.target;
+      while (bottom.kind === 'binary' || bottom.kind === 'index') {
+        spine.push(bottom);
+        bottom = bottom.kind === 'binary' ? bottom.left : bottom.target;
+      }
+      let folded = foldConstants(bottom, functions, d);
+      for (let i = spine.length - 1; i >= 0; i--) {
+        const node = spine[i]!;
+        const other = foldConstants(node.kind === 'binary' ? node.right : (node as IndexNode).index, functions, d);
+        folded = foldNode(node, [folded, other], functions);
+      }
+      return folded;
+    }
+    case 'unary':
+      return foldNode(root, [foldConstants(root.operand, functions, d)], functions);
+    case 'matches':
+      return foldNode(root, [foldConstants(root.value, functions, d)], functions);
+    case 'array':
+      return foldNode(root, root.items.map((item) => foldConstants(item, functions, d)), functions);
+    case 'call':
+      return foldNode(root, root.args.map((arg) => foldConstants(arg, functions, d)), functions);
+    default:
+      return foldNode(root, NO_CHILDREN, functions);
+  }
+}
+
+const NO_CHILDREN: Node[] = [];
+
+function foldDeep(root: Node, functions: ReadonlyMap<string, FunctionSpec>): Node {
+  return reduceTree<Node>(root, (node, children) => foldNode(node, children, functions));
+}
+
+/** One node, its children folded already. */
+function foldNode(node: Node, children: Node[], functions: ReadonlyMap<string, FunctionSpec>): Node {
   const literal = (value: Value): Node => ({ kind: 'literal', value: freeze(value), span: node.span });
   switch (node.kind) {
     case 'constant':
       return literal(constant(node.name));
     case 'array': {
-      const items = node.items.map(fold);
+      const items = children;
       if (items.every((i) => i.kind === 'literal')) return literal(items.map((i) => (i as { value: Value }).value));
       return { ...node, items };
     }
     case 'unary': {
-      const operand = fold(node.operand);
+      const operand = children[0]!;
       if (operand.kind === 'literal') return literal(UNARY_OPERATORS[node.op].evaluate(operand.value));
       return { ...node, operand };
     }
     case 'binary': {
-      const left = fold(node.left);
-      const right = fold(node.right);
+      const [left, right] = children as [Node, Node];
       const spec = BINARY_OPERATORS[node.op];
       if (spec.shortCircuit !== undefined) {
         if (left.kind === 'literal') {
@@ -44,30 +90,42 @@ export function foldConstants(node: Node, functions: ReadonlyMap<string, Functio
         }
         return { ...node, left, right };
       }
-      if (left.kind === 'literal' && right.kind === 'literal') return literal(spec.evaluate(left.value, right.value));
+      if (left.kind === 'literal' && right.kind === 'literal') {
+        const value = evaluated(() => spec.evaluate(left.value, right.value));
+        if (value !== undefined) return literal(value);
+      }
       return { ...node, left, right };
     }
     case 'index': {
-      const target = fold(node.target);
-      const index = fold(node.index);
+      const [target, index] = children as [Node, Node];
       if (target.kind === 'literal' && index.kind === 'literal') return literal(indexValue(target.value, index.value));
       return { ...node, target, index };
     }
     case 'call': {
-      const args = node.args.map(fold);
+      const args = children;
       const spec = functions.get(node.name);
       if (spec?.pure && spec.fn && args.every((a) => a.kind === 'literal')) {
-        try {
-          return literal(spec.fn(...args.map((a) => (a as { value: Value }).value)));
-        } catch {
-          // A host function that throws is left to run (and fail) at evaluation time.
-        }
+        const value = evaluated(() => spec.fn!(...args.map((a) => (a as { value: Value }).value)));
+        if (value !== undefined) return literal(value);
       }
       return { ...node, args };
     }
     case 'matches':
-      return { ...node, value: fold(node.value) };
+      return { ...node, value: children[0]! };
     default:
       return node;
+  }
+}
+
+/**
+ * The value of an operation on literals, or undefined when it fails: a host function that
+ * throws, or a value past the runtime's sizes, is left to fail at evaluation time, as it
+ * would without folding.
+ */
+function evaluated(f: () => Value): Value | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
   }
 }

@@ -15,6 +15,8 @@ export interface State {
   vars: VariablesObject;
   env: Environment;
   captures: Value[];
+  /** Cost units spent so far (counted only by metered closures: compiler/metered.ts). */
+  spent: number;
 }
 
 export const EMPTY_VARS: VariablesObject = Object.freeze(Object.create(null));

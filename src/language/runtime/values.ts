@@ -9,6 +9,7 @@
  * - constant→ an interned `Constant`
  */
 import { ALL_CONSTANTS } from '../contexts.js';
+import { MAX_STRING_LENGTH, stringTooLong } from './sizes.js';
 
 /** A named symbol such as `plain`. One instance per name, so identity is equality. */
 export class Constant {
@@ -131,13 +132,14 @@ export function toStr(v: Value): string {
   return arrayToString(v);
 }
 
-/** Array string form: elements' string forms joined with CRLF; nested arrays contribute nothing. */
+/** Array string form: elements' string forms joined with CRLF; nested arrays contribute nothing. A built string: at most MAX_STRING_LENGTH. */
 function arrayToString(items: readonly Value[]): string {
   let out = '';
   for (let i = 0; i < items.length; i++) {
     if (i > 0) out += '\r\n';
     const item = items[i]!;
     if (!Array.isArray(item)) out += toStr(item);
+    if (out.length > MAX_STRING_LENGTH) stringTooLong();
   }
   return out;
 }
@@ -145,22 +147,52 @@ function arrayToString(items: readonly Value[]): string {
 // ---------------------------------------------------------------------------
 // To number (§4.4)
 
-const INTEGER_TEXT = /^[+-]?[0-9]+$/;
-const FLOAT_TEXT = /^[+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$/;
+const isDigit = (c: number): boolean => c >= 48 && c <= 57;
+const I64_MAX_TEXT = '9223372036854775807';
 
-/** Reads a string as a number: integer text → integer, decimal float text → float, else 0. */
+/**
+ * Reads a string as a number: integer text (`[+-]?[0-9]+`) → integer, decimal float text
+ * (`[+-]?([0-9]+.?[0-9]*|.[0-9]+)([eE][+-]?[0-9]+)?`) → float, anything else → 0. One scan:
+ * linear in the length of the text, whatever it holds.
+ */
 export function parseNumber(s: string): number | Float {
-  if (s.length === 0) return 0;
-  if (INTEGER_TEXT.test(s)) {
-    const n = Number(s);
-    // Text beyond the i64 range is read as a float, as a float parser would.
-    if (n > INT_MAX || n < INT_MIN || (n === INT_MAX && s.replace(/^[+-]?0*/, '') !== '9223372036854775807')) {
-      return new Float(n);
-    }
-    return n === 0 ? 0 : n;
+  const n = s.length;
+  if (n === 0) return 0;
+  let i = s.charCodeAt(0) === 43 || s.charCodeAt(0) === 45 ? 1 : 0;
+  const digitsFrom = i;
+  while (i < n && isDigit(s.charCodeAt(i))) i++;
+  const intDigits = i - digitsFrom;
+  if (i === n) return intDigits === 0 ? 0 : integerText(s, digitsFrom);
+  if (s.charCodeAt(i) === 46) {
+    i++;
+    const fractionFrom = i;
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
+    if (intDigits === 0 && i === fractionFrom) return 0;
+  } else if (intDigits === 0) {
+    return 0;
   }
-  if (FLOAT_TEXT.test(s)) return new Float(Number(s));
-  return 0;
+  if (i < n) {
+    const e = s.charCodeAt(i);
+    if (e !== 101 && e !== 69) return 0;
+    i++;
+    if (i < n && (s.charCodeAt(i) === 43 || s.charCodeAt(i) === 45)) i++;
+    const exponentFrom = i;
+    while (i < n && isDigit(s.charCodeAt(i))) i++;
+    if (i === exponentFrom || i !== n) return 0;
+  }
+  return new Float(Number(s));
+}
+
+/** Integer text (sign, then digits from `digitsFrom`); beyond the i64 range it is read as a float, as a float parser would. */
+function integerText(s: string, digitsFrom: number): number | Float {
+  const n = Number(s);
+  if (n > INT_MAX || n < INT_MIN) return new Float(n);
+  if (n === INT_MAX) {
+    let first = digitsFrom;
+    while (first < s.length - 1 && s.charCodeAt(first) === 48) first++;
+    if (s.length - first !== I64_MAX_TEXT.length || s.slice(first) !== I64_MAX_TEXT) return new Float(n);
+  }
+  return n === 0 ? 0 : n;
 }
 
 /** The value as a number: integer (JS number) or Float. */

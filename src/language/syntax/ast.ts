@@ -79,6 +79,10 @@ export interface MatchNode {
   kind: 'matches';
   pattern: string;
   regex: RE2JS;
+  /** The size of the compiled program, in RE2 instructions (what a match costs per character). */
+  instructions: number;
+  /** Longest value searched (limits.maxMatchLength): a longer one fails the evaluation. */
+  maxLength: number;
   value: Node;
   span: Span;
 }
@@ -108,6 +112,50 @@ export type Node =
   | MatchNode
   | SystemNode
   | MetricNode;
+
+/** The children of a node, for walks that must not recurse. */
+export function childrenOf(node: Node): readonly Node[] {
+  switch (node.kind) {
+    case 'binary':
+      return [node.left, node.right];
+    case 'unary':
+      return [node.operand];
+    case 'index':
+      return [node.target, node.index];
+    case 'array':
+      return node.items;
+    case 'call':
+      return node.args;
+    case 'matches':
+      return [node.value];
+    default:
+      return LEAF;
+  }
+}
+
+const LEAF: readonly Node[] = Object.freeze([]);
+
+/**
+ * Reduces a tree from the bottom up without recursion (it may be as deep as
+ * limits.maxDepth): `combine` gets each node with the results of its `children`, in order.
+ */
+export function reduceTree<T>(root: Node, combine: (node: Node, children: T[]) => T, children: (node: Node) => readonly Node[] = childrenOf): T {
+  const order: Node[] = [];
+  const todo: Node[] = [root];
+  while (todo.length > 0) {
+    const node = todo.pop()!;
+    order.push(node);
+    for (const child of children(node)) todo.push(child);
+  }
+  // `order` reversed lists every node after its children, left to right: their results are on the stack.
+  const done: T[] = [];
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i]!;
+    const n = children(node).length;
+    done.push(combine(node, done.splice(done.length - n, n)));
+  }
+  return done[0]!;
+}
 
 /** An AST without spans or compiled artefacts: for comparing trees. */
 export function stripSpans(node: Node): unknown {

@@ -27,8 +27,11 @@ function blockError(message: string, part: BlockPart, source = ''): CompileError
 
 const isBlank = (s: string): boolean => s.trim().length === 0;
 
-/** Validates and normalises a block; throws CompileError naming the faulty part. */
-export function normalizeBlock(input: BlockInput): NormalBlock {
+/**
+ * Validates and normalises a block; throws CompileError naming the faulty part. A block of
+ * more than `maxConditions` conditions is refused before any of them is read.
+ */
+export function normalizeBlock(input: BlockInput, maxConditions = Infinity): NormalBlock {
   if (input === null || typeof input !== 'object' || Array.isArray(input)) {
     throw blockError('a block must be an object with `match` and `else`', { kind: 'else' });
   }
@@ -37,6 +40,16 @@ export function normalizeBlock(input: BlockInput): NormalBlock {
   }
   const raw = input.match ?? [];
   let list: unknown[];
+  const count = Array.isArray(raw) ? raw.length : typeof raw === 'object' ? Object.keys(raw).length : 0;
+  if (count > maxConditions) {
+    throw new CompileError({
+      code: 'limit',
+      message: `a block has at most ${maxConditions} conditions (limits.maxConditions); this one has ${count}`,
+      source: '',
+      offset: 0,
+      part: { kind: 'if', condition: maxConditions + 1 },
+    });
+  }
   if (Array.isArray(raw)) {
     list = raw;
   } else if (typeof raw === 'object') {

@@ -34,9 +34,9 @@ import {
   tokenize,
   UnaryOp,
 } from './lexer.js';
-import { DEFAULT_LIMITS, type Limits } from './limits.js';
+import { DEFAULT_LIMITS, MAX_LIMITS, type Limits } from './limits.js';
 
-export { DEFAULT_LIMITS, type Limits };
+export { DEFAULT_LIMITS, MAX_LIMITS, type Limits };
 
 function describeToken(token: IToken): string {
   if (token.tokenType === EOF) return 'the end of the expression';
@@ -266,7 +266,7 @@ function checkNesting(tokens: IToken[], source: string, limits: Limits): void {
     if (depth + unaryRun > limits.maxNesting) {
       throw new CompileError({
         code: 'limit',
-        message: `expression nests deeper than ${limits.maxNesting} levels`,
+        message: `expression nests deeper than ${limits.maxNesting} levels (limits.maxNesting)`,
         source,
         offset: t.startOffset,
         length: t.image.length,
@@ -275,15 +275,17 @@ function checkNesting(tokens: IToken[], source: string, limits: Limits): void {
   }
 }
 
-/** Measures the tree without recursion (it may be deep before it is checked). */
-function checkDepth(root: Node, source: string, limits: Limits): void {
+/** Measures the tree without recursion (it may be deep before it is checked); returns its depth. */
+function checkDepth(root: Node, source: string, limits: Limits): number {
   const stack: Array<[Node, number]> = [[root, 1]];
+  let deepest = 1;
   while (stack.length > 0) {
     const [node, depth] = stack.pop()!;
+    if (depth > deepest) deepest = depth;
     if (depth > limits.maxDepth) {
       throw new CompileError({
         code: 'limit',
-        message: `expression is nested more than ${limits.maxDepth} levels deep (split long operator chains)`,
+        message: `expression is nested more than ${limits.maxDepth} levels deep (limits.maxDepth: split long operator chains)`,
         source,
         offset: node.span.start,
         length: node.span.end - node.span.start,
@@ -309,25 +311,50 @@ function checkDepth(root: Node, source: string, limits: Limits): void {
         break;
     }
   }
+  return deepest;
 }
 
-/** Parses one expression string into an AST. Throws only CompileError. */
-export function parse(source: string, limits: Limits = DEFAULT_LIMITS): Node {
-  if (source.length > limits.maxSourceLength) {
+/** What the expressions of one program parsed so far used of its limits (a block's are counted together). */
+export interface ParseTotals {
+  source: number;
+  tokens: number;
+  /** The depth of the deepest tree. */
+  depth: number;
+}
+
+/**
+ * Parses one expression string into an AST. Throws only CompileError. With `totals`, the
+ * expression is one of a block's, and the size limits hold for all of them together.
+ */
+export function parse(source: string, limits: Limits = DEFAULT_LIMITS, totals?: ParseTotals): Node {
+  const usedSource = totals?.source ?? 0;
+  const usedTokens = totals?.tokens ?? 0;
+  const together = (n: number): string => (n > 0 ? ' with the block\'s other expressions' : '');
+  if (source.length + usedSource > limits.maxSourceLength) {
+    const offset = Math.max(0, limits.maxSourceLength - usedSource);
     throw new CompileError({
       code: 'limit',
-      message: `expression is longer than ${limits.maxSourceLength} characters`,
+      message: `expression is longer than ${limits.maxSourceLength} characters${together(usedSource)} (limits.maxSourceLength)`,
       source,
-      offset: limits.maxSourceLength,
+      offset,
     });
   }
   const tokens = tokenize(source);
   if (tokens.length === 0) {
     throw new CompileError({ code: 'empty-expression', message: 'empty expression', source, offset: 0 });
   }
-  if (tokens.length > limits.maxNodes) {
-    const t = tokens[limits.maxNodes]!;
-    throw new CompileError({ code: 'limit', message: `expression has more than ${limits.maxNodes} tokens`, source, offset: t.startOffset });
+  if (tokens.length + usedTokens > limits.maxNodes) {
+    const t = tokens[Math.max(0, limits.maxNodes - usedTokens)]!;
+    throw new CompileError({
+      code: 'limit',
+      message: `expression has more than ${limits.maxNodes} tokens${together(usedTokens)} (limits.maxNodes)`,
+      source,
+      offset: t.startOffset,
+    });
+  }
+  if (totals) {
+    totals.source += source.length;
+    totals.tokens += tokens.length;
   }
   checkNesting(tokens, source, limits);
   parser.source = source;
@@ -335,7 +362,8 @@ export function parse(source: string, limits: Limits = DEFAULT_LIMITS): Node {
   const ast = parser.expression();
   const errors = parser.errors;
   if (errors.length > 0) throw syntaxError(errors[0]!, source);
-  checkDepth(ast, source, limits);
+  const depth = checkDepth(ast, source, limits);
+  if (totals && depth > totals.depth) totals.depth = depth;
   return ast;
 }
 
