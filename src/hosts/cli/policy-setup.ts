@@ -16,7 +16,7 @@ import type { SmtpUser } from '../smtp/server.js';
 import type { Environment } from '../../language/index.js';
 import { endpointOf } from './client/connect.js';
 import { CommandError, readText, UsageError, type FlagValues, type Io } from './io.js';
-import { loadServerConfig, serverConfig, serverEnvironment, serverObjects, type ServerConfig, type ServerLog } from './server-config.js';
+import { loadServerConfig, serverConfig, serverEnvironment, serverObjects, type ServerConfig, type ServerEnvironment, type ServerLog } from './server-config.js';
 
 export interface PolicySetup {
   objects: ConfigObjects;
@@ -91,8 +91,9 @@ export async function policySetup(values: FlagValues, io: Io, command: string, f
   const named = configFile === undefined ? undefined : serverFile(configFile);
   const backendsFile = str(values.backends);
   const backends = backendsFile === undefined ? undefined : serverFile(backendsFile);
+  const defaults = serverConfig({});
   // The file whose lookups (and users) the tools use: --backends, else the configuration file.
-  const server: ServerConfig = backends ?? named ?? serverConfig({});
+  const server: ServerConfig = backends ?? named ?? defaults;
   let objects: ConfigObjects;
   let description: string;
   let closeObjects = async (): Promise<void> => undefined;
@@ -101,13 +102,13 @@ export async function policySetup(values: FlagValues, io: Io, command: string, f
   } else {
     // A file's own objects, or the configuration shared in the configStore it names, as smtp runs on it.
     const from = named ?? (backends?.configStore !== undefined ? backends : undefined);
-    const source = await serverObjects(from ?? server, log);
+    const source = await serverObjects(from ?? defaults, log);
     objects = source.objects();
     closeObjects = source.close;
     const fileName = named !== undefined ? configFile! : from !== undefined ? backendsFile! : undefined;
     description = fileName === undefined ? 'the defaults' : source.store === null ? fileName : `${source.store} (the configStore of ${fileName})`;
   }
-  let environment;
+  let environment: ServerEnvironment;
   try {
     environment = await serverEnvironment(server, str(values.hostname) ?? 'localhost', log, memory);
   } catch (e) {
