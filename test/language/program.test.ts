@@ -304,7 +304,7 @@ describe('trace', () => {
   });
 
   it('gives null for an unset block and rejects with EvaluationError when a function fails', async () => {
-    expect(await compile({ match: [], else: '' }).trace({})).toEqual({ explanation: { conditions: [], taken: null, value: null, captures: [] }, value: null });
+    expect(await compile({ match: [], else: '' }).trace({})).toEqual({ explanation: { conditions: [], taken: null, value: null, captures: [], cost: { spent: 0, estimate: 0, limit: 1_000_000 } }, value: null });
     const boom = compile('boom()', { functions: [{ name: 'boom', arity: 0, asyncFn: async () => Promise.reject(new Error('down')) }] });
     await expect(boom.trace({})).rejects.toBeInstanceOf(EvaluationError);
   });
