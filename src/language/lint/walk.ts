@@ -5,27 +5,7 @@ import type { FunctionSpec } from '../functions/index.js';
 import { BINARY_OPERATORS } from '../operators.js';
 import { optimize } from '../optimizer/index.js';
 import type { Value } from '../runtime/values.js';
-import type { LiteralNode, MatchNode, Node } from '../syntax/ast.js';
-
-/** The children of a node, in source order. */
-export function childrenOf(node: Node): Node[] {
-  switch (node.kind) {
-    case 'array':
-      return node.items;
-    case 'index':
-      return [node.target, node.index];
-    case 'unary':
-      return [node.operand];
-    case 'binary':
-      return [node.left, node.right];
-    case 'call':
-      return node.args;
-    case 'matches':
-      return [node.value];
-    default:
-      return [];
-  }
-}
+import { childrenOf, type LiteralNode, type MatchNode, type Node } from '../syntax/ast.js';
 
 const LEAVE = Symbol('leave');
 

@@ -113,7 +113,7 @@ export type Node =
   | SystemNode
   | MetricNode;
 
-/** The children of a node, for walks that must not recurse. */
+/** The children of a node, in source order (for walks that must not recurse). */
 export function childrenOf(node: Node): readonly Node[] {
   switch (node.kind) {
     case 'binary':
