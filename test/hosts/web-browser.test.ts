@@ -416,17 +416,27 @@ describe('the web interface in Chromium', () => {
     await input.focus();
     const start = await y();
     const seen: number[] = [];
-    // Typing at a person's pace, with the check running between keystrokes: an error that
-    // comes and goes (`3 +`, `3 + 1`, `3 + `) does not move what is below more than once.
-    for (const ch of 'local_port == 587 && ') {
-      await page.keyboard.type(ch);
-      await page.waitForTimeout(ch === ' ' ? 260 : 40);
-      seen.push(await y());
+    // The position once the page has shown the check of what is typed so far (and of nothing older).
+    const checked = async (): Promise<number> => {
+      await input.evaluate((el: HTMLTextAreaElement) => new Promise<void>((done) => {
+        const poll = (): void => {
+          if (el.dataset.checked === el.value) requestAnimationFrame(() => done());
+          else setTimeout(poll, 20);
+        };
+        poll();
+      }));
+      return y();
+    };
+    // Typing word by word, then letter by letter, with the check shown between the steps: an
+    // error that comes and goes (`local_port ==`, `… == 587`, `… &&`, `i`…`is_tls`) does not move
+    // what is below more than once.
+    for (const word of ['local_port ', '== ', '587 ', '&& ']) {
+      await page.keyboard.insertText(word);
+      seen.push(await checked());
     }
     for (const ch of 'is_tls') {
       await page.keyboard.type(ch);
-      await page.waitForTimeout(260);
-      seen.push(await y());
+      seen.push(await checked());
     }
     const moves = seen.filter((v, i) => v !== (i === 0 ? start : seen[i - 1]));
     expect(moves.length).toBeLessThanOrEqual(1);

@@ -269,6 +269,8 @@ export class FieldEditor {
       // A lint may be about one string because of another (a condition that an earlier one hides).
       this.relint();
       this.update();
+      // The text whose check is shown now (for a reader of the page that waits for it).
+      input.textarea.dataset.checked = input.textarea.value;
     }, CHECK_DELAY);
     this.update();
     this.scheduleTry(CHECK_DELAY);
