@@ -18,6 +18,7 @@ import type { ConfigObjects } from '../config/live.js';
 import type { FieldTrace } from '../config/object.js';
 import { defaultListener } from './listeners.js';
 import { SessionPolicy, type PolicySession, type StageName } from './policy.js';
+import { discardDelivery } from './delivery.js';
 import { PolicySmtpServer, type SmtpUser } from './server.js';
 
 /** A reply as the server sent it: its code and its lines (`250-mx.example.org …`, `250 STARTTLS`). */
@@ -193,6 +194,8 @@ export class Simulator {
         tls: this.options.tls,
         users: this.options.users ?? [],
         listeners: [{ name, port: 0, presentPort: port }],
+        // A simulated message goes nowhere (the replies are what a simulation shows).
+        delivery: discardDelivery,
         wait: this.wait,
       });
       this.servers.set(key, server);
