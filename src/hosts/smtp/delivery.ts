@@ -87,7 +87,7 @@ export async function spoolDelivery(dir: string): Promise<Delivery> {
       const file = await open(tmp, 'wx', 0o600);
       try {
         await file.write(envelopeHeaders(envelope));
-        await pipeline(data, file.createWriteStream({ autoClose: false }));
+        for await (const chunk of data) await file.write(chunk as Buffer);
         await file.sync();
       } catch (e) {
         await file.close().catch(() => undefined);
