@@ -313,7 +313,7 @@ export class PolicySmtpServer {
 
   private onMailFrom(address: SMTPServerAddress, session: SMTPServerSession, callback: (err?: Error | null) => void): void {
     const max = this.limits.maxMessagesPerSession;
-    if (max > 0 && session.transaction > max) return callback(authError(`4.5.3 Too many messages in one session (${max}): send the others in a new one`, 452));
+    if (max > 0 && session.transaction > max) return callback(authError(`4.4.5 Too many messages in one session (${max}): send the others in a new one`, 452));
     const connection = this.states.get(session.id);
     const username = session.user as string | undefined;
     if (!connection || !username) return callback();
