@@ -65,6 +65,15 @@ async function greeted(port: number, localAddress?: string): Promise<SmtpClient>
   return c;
 }
 
+/** A session on `port` from `localAddress` after EHLO, STARTTLS and EHLO again: ready for AUTH PLAIN. */
+async function tlsSession(port: number, localAddress: string): Promise<SmtpClient> {
+  const c = await greeted(port, localAddress);
+  await c.command('EHLO client.test');
+  expect((await c.startTls()).code).toBe(220);
+  expect((await c.command('EHLO client.test')).code).toBe(250);
+  return c;
+}
+
 /** Sends a message on an open session (after EHLO); resolves with the reply to the final dot. */
 async function send(c: SmtpClient, body: string | Buffer, rcpts = ['bob@example.net']): Promise<{ code: number; lines: string[] }> {
   expect((await c.command('MAIL FROM:<alice@example.com>')).code).toBe(250);
@@ -258,10 +267,7 @@ describe('authentication failures across connections', () => {
   it('bans an address after the threshold: its next AUTH and connections get 421, and the ban is logged with the address', async () => {
     const s = await start({ limits: { authBanThreshold: 4 } });
     for (let i = 0; i < 2; i++) {
-      const c = await greeted(s.submission, '127.0.0.7');
-      await c.command('EHLO client.test');
-      await c.startTls();
-      await c.command('EHLO client.test');
+      const c = await tlsSession(s.submission, '127.0.0.7');
       expect((await c.command(auth('wrong'))).code).toBe(535);
       expect((await c.command(auth('wrong', 'nobody@example.org'))).code).toBe(i === 0 ? 535 : 421);
       c.close();
@@ -275,10 +281,7 @@ describe('authentication failures across connections', () => {
     expect(await banned.read()).toMatchObject({ code: 421, lines: ['4.7.0 Too many failed authentications from your address, try again later'] });
     banned.close();
     // Another address is not banned, and the right password still works there.
-    const other = await greeted(s.submission, '127.0.0.8');
-    await other.command('EHLO client.test');
-    await other.startTls();
-    await other.command('EHLO client.test');
+    const other = await tlsSession(s.submission, '127.0.0.8');
     expect((await other.command(auth('secret'))).code).toBe(235);
     other.close();
   });
@@ -286,18 +289,12 @@ describe('authentication failures across connections', () => {
   it('bans a login guessed from many addresses: even its right password gets 454 until the ban ends', async () => {
     const s = await start({ limits: { authBanThreshold: 3 } });
     for (const ip of ['127.0.1.1', '127.0.1.2', '127.0.1.3']) {
-      const c = await greeted(s.submission, ip);
-      await c.command('EHLO client.test');
-      await c.startTls();
-      await c.command('EHLO client.test');
+      const c = await tlsSession(s.submission, ip);
       expect((await c.command(auth('guess'))).code).toBe(535);
       c.close();
     }
     expect(s.events.find((e) => e.event === 'auth-ban')).toMatchObject({ login: 'jane@example.org', remote_ip: '127.0.1.3' });
-    const c = await greeted(s.submission, '127.0.1.4');
-    await c.command('EHLO client.test');
-    await c.startTls();
-    await c.command('EHLO client.test');
+    const c = await tlsSession(s.submission, '127.0.1.4');
     expect((await c.command(auth('secret'))).code).toBe(454);
     c.close();
   });
