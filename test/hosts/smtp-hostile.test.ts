@@ -17,7 +17,7 @@ import { SessionPolicy, type StageName } from '../../src/hosts/smtp/policy.js';
 import { PolicySmtpServer, type SmtpEvent } from '../../src/hosts/smtp/server.js';
 import { selfSignedCertificate } from '../../src/hosts/smtp/tls.js';
 import { freePort, python } from '../support/servers.js';
-import { b64, SmtpClient } from '../support/smtp-client.js';
+import { b64, SmtpClient, type Reply } from '../support/smtp-client.js';
 
 let tls: { key: string; cert: string };
 const running: PolicySmtpServer[] = [];
@@ -75,7 +75,7 @@ async function tlsSession(port: number, localAddress: string): Promise<SmtpClien
 }
 
 /** Sends a message on an open session (after EHLO); resolves with the reply to the final dot. */
-async function send(c: SmtpClient, body: string | Buffer, rcpts = ['bob@example.net']): Promise<{ code: number; lines: string[] }> {
+async function send(c: SmtpClient, body: string | Buffer, rcpts = ['bob@example.net']): Promise<Reply> {
   expect((await c.command('MAIL FROM:<alice@example.com>')).code).toBe(250);
   for (const r of rcpts) expect((await c.command(`RCPT TO:<${r}>`)).code).toBe(250);
   expect((await c.command('DATA')).code).toBe(354);
@@ -183,7 +183,7 @@ s.quit()`,
     afterAll(() => new Promise<void>((resolve) => upstream.close(() => resolve())));
 
     it('answers 250 only after the upstream accepted, its refusal as a refusal, and 451 when it is down', async () => {
-      const s = await start({ delivery: relayDelivery({ host: '127.0.0.1', port: upstreamPort, name: 'mx.test' }) });
+      const s = await start({ delivery: relayDelivery({ host: '127.0.0.1', port: upstreamPort, name: 'mx.test' }), limits: { maxMessageSize: 4000 } });
       const c = await greeted(s.smtp);
       await c.command('EHLO client.test');
       const ok = await send(c, 'Subject: relay\r\n\r\nrelayed');
@@ -195,6 +195,10 @@ s.quit()`,
       expect(received[0]!.body).toContain('relayed');
       const refused = await send(c, 'Subject: refused\r\n\r\nno', ['refused@example.net']);
       expect(refused.code).toBe(554);
+      const big = await send(c, `Subject: big\r\n\r\n${'y'.repeat(8000)}`);
+      expect(big.code).toBe(552);
+      expect(big.ms).toBeLessThan(2000);
+      await new Promise((r) => setTimeout(r, 300));
       expect(received).toHaveLength(1);
       c.close();
       const closed = await freePort();
@@ -333,14 +337,25 @@ describe('resets and lookups that never answer', () => {
     d.close();
   });
 
-  it('answers 421 when the connect stage does not finish within the stage timeout, and 451 for EHLO', async () => {
+  it('answers 421 when the connect stage does not finish within the stage timeout (the server’s or the policy’s), and 451 for EHLO and MAIL FROM', async () => {
     const lookups: Lookups = { keyGet: () => new Promise<string>(() => undefined) };
-    const s = await start({ config: GREETING_LOOKUP, lookups, stageTimeout: 300 });
-    const c = await SmtpClient.open(s.smtp);
-    const greeting = await c.read();
-    expect(greeting.code).toBe(421);
-    expect(greeting.ms).toBeLessThan(2000);
-    expect(await c.closedByServer()).toBe(true);
+    for (const timeouts of [{ limits: { stageTimeout: 300 } }, { stageTimeout: 300 }]) {
+      const s = await start({ config: GREETING_LOOKUP, lookups, ...timeouts });
+      const c = await SmtpClient.open(s.smtp);
+      const greeting = await c.read();
+      expect(greeting.code).toBe(421);
+      expect(greeting.lines[0]).toMatch(/Temporary failure: a lookup did not answer, try again later$/);
+      expect(greeting.ms).toBeLessThan(2000);
+      expect(await c.closedByServer()).toBe(true);
+    }
+    const mailLookup = { users: [], MtaStageAuth: { mustMatchSender: { else: "key_get('slow', sender) == 'yes'" } } };
+    const m = await start({ config: mailLookup, lookups, limits: { stageTimeout: 300 } });
+    const mc = await tlsSession(m.submission, '127.0.0.1');
+    expect((await mc.command(auth('secret'))).code).toBe(235);
+    const mail = await mc.command('MAIL FROM:<jane@example.org>');
+    expect(mail.code).toBe(451);
+    expect(mail.ms).toBeLessThan(2000);
+    mc.close();
     const ehloLookup = { MtaStageAuth: { require: { else: "key_get('slow', helo_domain) == 'yes'" } } };
     const t = await start({ config: ehloLookup, lookups, stageTimeout: 300 });
     const e = await greeted(t.submission);

@@ -88,6 +88,7 @@ export async function spoolDelivery(dir: string): Promise<Delivery> {
       try {
         await file.write(envelopeHeaders(envelope));
         for await (const chunk of data) await file.write(chunk as Buffer);
+        if (data.errored) throw data.errored;
         await file.sync();
       } catch (e) {
         await file.close().catch(() => undefined);
@@ -214,6 +215,8 @@ export const refuseDelivery: Delivery = {
 export function limitedMessage(source: Readable & { sizeExceeded?: boolean }, limit: number): Readable {
   let bytes = 0;
   const out = new PassThrough();
+  // The error reaches the delivery when it reads (a destroyed stream keeps it); a delivery still opening its file has no listener yet.
+  out.on('error', () => undefined);
   source.on('data', (chunk: Buffer) => {
     if (out.destroyed) return;
     bytes += chunk.length;

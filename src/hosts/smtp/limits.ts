@@ -8,7 +8,7 @@
 export interface SmtpLimits {
   /** Largest message in bytes, advertised as SIZE (default 25 MiB). */
   maxMessageSize: number;
-  /** Connections open at once, in total (default 1024). */
+  /** Connections open at once, in total (default 1024; 0: no limit, as for every count here). */
   maxConnections: number;
   /** Connections open at once from one client address (default 50). */
   maxConnectionsPerIp: number;

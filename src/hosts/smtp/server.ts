@@ -19,7 +19,7 @@
 import type { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse, type SMTPServerSession } from 'smtp-server';
-import { authError, plainAddress, PolicyConnection, TEMPORARY_LOOKUP_FAILURE, type PolicyState } from './connection.js';
+import { authError, plainAddress, PolicyConnection, TEMPORARY_LOOKUP_FAILURE, withStageTimeout, type PolicyState } from './connection.js';
 import { DeliveryError, hookDelivery, limitedMessage, MessageTooBig, refuseDelivery, type Delivery, type Envelope, type ReceivedMessage } from './delivery.js';
 import { ConnectionCounter, DEFAULT_SMTP_LIMITS, FailureBans, type SmtpLimits } from './limits.js';
 import { DEFAULT_AUTH_LIMITS, senderMatches, type PolicySession, type SessionPolicy } from './policy.js';
@@ -229,7 +229,7 @@ export class PolicySmtpServer {
     socket.on('error', () => undefined);
     const remoteIp = plainAddress(socket.remoteAddress);
     if (this.bans.bannedUntil(remoteIp) > 0) return this.refuse(socket, '421 4.7.0 Too many failed authentications from your address, try again later');
-    if (this.connections >= this.limits.maxConnections) {
+    if (this.limits.maxConnections > 0 && this.connections >= this.limits.maxConnections) {
       this.event({ event: 'connection-refused', level: 'warn', message: `too many connections (${this.connections}): refused ${remoteIp}`, remote_ip: remoteIp, reason: 'total' });
       return this.refuse(socket, '421 4.7.0 Too many connections, try again later');
     }
@@ -255,9 +255,10 @@ export class PolicySmtpServer {
     });
     let answers;
     try {
-      answers = await session.connect();
+      answers = await withStageTimeout(session.connect(), this.limits.stageTimeout);
     } catch {
-      socket.destroy();
+      // No greeting can be built (a strict policy's field failed, or the stage took too long): a temporary refusal.
+      if (!socket.destroyed) return this.refuse(socket, `421 4.3.0 ${TEMPORARY_LOOKUP_FAILURE}`);
       return null;
     }
     if (socket.destroyed) return null;
@@ -318,7 +319,7 @@ export class PolicySmtpServer {
     const username = session.user as string | undefined;
     if (!connection || !username) return callback();
     const sender = address.address ?? '';
-    connection.policy.session.mail(sender, username, session.secure).then(
+    withStageTimeout(connection.policy.session.mail(sender, username, session.secure), this.limits.stageTimeout).then(
       ({ mustMatchSender, lookupFailures }) => {
         if (lookupFailures.length > 0) return callback(authError(TEMPORARY_LOOKUP_FAILURE, 451));
         if (!mustMatchSender) return callback();
@@ -339,7 +340,9 @@ export class PolicySmtpServer {
     };
     const limit = this.limits.maxMessageSize;
     const data = limitedMessage(stream as Readable & { sizeExceeded?: boolean }, limit);
-    this.delivery.deliver(envelope, data).then(
+    // A message over the limit is refused at once, whether or not the delivery noticed (an upstream may wait for the rest).
+    const tooBig = new Promise<never>((_, reject) => data.once('error', (e) => e instanceof MessageTooBig && reject(e)));
+    Promise.race([this.delivery.deliver(envelope, data), tooBig]).then(
       (reply) => {
         const size = (stream as { byteLength?: number }).byteLength ?? 0;
         this.event({

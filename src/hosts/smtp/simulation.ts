@@ -194,8 +194,10 @@ export class Simulator {
         tls: this.options.tls,
         users: this.options.users ?? [],
         listeners: [{ name, port: 0, presentPort: port }],
-        // A simulated message goes nowhere (the replies are what a simulation shows).
+        // A simulated message goes nowhere (the replies are what a simulation shows), and the
+        // sessions of one run (test cases) neither count against each other nor ban their address.
         delivery: discardDelivery,
+        limits: { maxConnections: 0, maxConnectionsPerIp: 0, authBanThreshold: 0 },
         wait: this.wait,
       });
       this.servers.set(key, server);
@@ -217,7 +219,7 @@ export class Simulator {
     const served_ = await server.serve(name, served, { secure: connection.tls === true, ready: 'now' });
     if (served_ === null) {
       client.destroy();
-      throw new Error('the connect stage failed: the server closes the connection without a greeting');
+      throw new Error('the connect stage failed: the server refuses the connection (421) without evaluating a greeting');
     }
     session.attach(served_.policy.session);
     return { session, greeting: await greeting };
