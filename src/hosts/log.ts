@@ -61,9 +61,10 @@ export function createLog(sink: LogSink, format: LogFormat = 'text', now: () => 
       for (const line of parts) {
         if (line === '') continue;
         const m = PREFIX.exec(line);
-        const level: LogLevel = /^(?:warning|error)\b/.test(line) ? 'warn' : 'info';
-        if (m) event(m[1]!, 'line', m[2]!, {}, level);
-        else event('mta-expr', 'line', line, {}, level);
+        // `warning: …` and `error: …` are levels of the program's own lines, not components.
+        if (m && (m[1] === 'warning' || m[1] === 'error')) event('mta-expr', 'line', m[2]!, {}, m[1] === 'error' ? 'error' : 'warn');
+        else if (m) event(m[1]!, 'line', m[2]!, {});
+        else event('mta-expr', 'line', line, {});
       }
       return true;
     },

@@ -164,6 +164,32 @@ describe('signals', () => {
   });
 });
 
+describe('serve', () => {
+  it('logs JSON with --log-format json, keeps GET /health, and takes a new user on SIGHUP', async () => {
+    const dir = tempDir();
+    const config = join(dir, 'server.json');
+    const users = (password: string) => writeFileSync(config, JSON.stringify({ users: [{ username: 'jane@example.org', password }], MtaStageAuth: { waitOnFail: { else: '1ms' } } }));
+    users('old-secret');
+    const env = { ...process.env, MTA_EXPR_ADMIN_TOKEN: undefined };
+    const serve = startCli(['serve', '--data', join(dir, 'data'), '--listen', '127.0.0.1:0', '--config', config, '--smtp', '--smtp-port', '0', '--submission-port', '0', '--discard', '--log-format', 'json'], env);
+    try {
+      const submission = Number((await serve.waitFor(PORTS))[2]);
+      const api = (await serve.waitFor(/(http:\/\/127\.0\.0\.1:\d+)\/api/))[1]!;
+      expect(JSON.parse(await stderrLine(serve, /no tokens/))).toMatchObject({ component: 'mta-expr', level: 'warn', msg: expect.stringMatching(/^no tokens \(set MTA_EXPR_ADMIN_TOKEN/) });
+      expect((await fetch(`${api}/health`)).status).toBe(200);
+      const login = (password: string) => swaks(submission, ['--tls', '--auth', 'PLAIN', '--auth-user', 'jane@example.org', '--auth-password', password, '--quit-after', 'AUTH']);
+      expect((await login('new-secret')).replies.some((r) => r.startsWith('535'))).toBe(true);
+      users('new-secret');
+      serve.child.kill('SIGHUP');
+      expect(JSON.parse(await stderrLine(serve, /"event":"reloaded"/))).toMatchObject({ component: 'config', file: config });
+      expect((await login('new-secret')).replies.some((r) => r.startsWith('235'))).toBe(true);
+      for (const line of serve.err.trim().split('\n')) expect(() => JSON.parse(line), line).not.toThrow();
+    } finally {
+      await serve.stop();
+    }
+  });
+});
+
 describe('flags', () => {
   it.each([
     [['smtp', '--spool', 'x', '--discard'], /^error: --spool and --discard each say where accepted mail goes: give one/],
@@ -177,5 +203,11 @@ describe('flags', () => {
     const r = runCli(args);
     expect(r.code).toBe(2);
     expect(r.err).toMatch(message);
+  });
+
+  it('says in one line, exit 1, when the address cannot be bound', () => {
+    const r = runCli(['smtp', '--host', '192.0.2.1', '--smtp-port', '0', '--submission-port', '0', '--discard']);
+    expect(r).toMatchObject({ code: 1, out: '' });
+    expect(r.err).toMatch(/^error: cannot listen on 192\.0\.2\.1 \(ports 0, 0\): .*EADDRNOTAVAIL.*\n$/);
   });
 });
