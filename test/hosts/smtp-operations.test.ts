@@ -145,6 +145,13 @@ describe('signals', () => {
       smtp.child.kill('SIGHUP');
       expect(await stderrLine(smtp, /^config: reload of/)).toMatch(/^config: reload of .* failed, keeping the running configuration: .*smtpGreeting/);
       expect(await greeting(port)).toBe('second greeting');
+      // A certificate that does not load changes nothing either, the objects included.
+      writeFileSync(join(dir, 'cert.pem'), 'not a certificate');
+      writeFileSync(config, JSON.stringify({ MtaStageConnect: { smtpGreeting: { else: "'third greeting'" } }, tls: { key: 'key.pem', cert: 'cert.pem' } }));
+      smtp.child.kill('SIGHUP');
+      await stderrLine(smtp, /^config: reload of .* failed, keeping the running configuration: (?!.*smtpGreeting)/);
+      expect(await greeting(port)).toBe('second greeting');
+      expect(await certificateOf(port)).not.toBe(before);
     } finally {
       await smtp.stop();
     }

@@ -81,6 +81,7 @@ async function startSmtp(values: FlagValues, config: ServerConfig, objects: () =
   const hostname = hostnameOf(values);
   const tls = config.tls ?? (await selfSignedCertificate(hostname));
   const limits = smtpLimits(values, command);
+  const accepted = await delivery(values, command, hostname, log);
   const recordFile = str(values.record);
   let recorder: SessionRecorder | undefined;
   try {
@@ -95,7 +96,6 @@ async function startSmtp(values: FlagValues, config: ServerConfig, objects: () =
     ...(recorder ? { onStage: recorder.record } : {}),
   });
   const host = str(values.host) ?? '127.0.0.1';
-  const accepted = await delivery(values, command, hostname, log);
   const smtpPort = port(str(values['smtp-port']), 2525, '--smtp-port', command);
   const submissionPort = port(str(values['submission-port']), 2587, '--submission-port', command);
   const server = new PolicySmtpServer({
@@ -149,7 +149,12 @@ function reloader(values: FlagValues, log: Log, what: string, apply: (config: Se
       log.event('config', 'reload-failed', `reload of ${file} failed, keeping the running configuration: ${(e as Error).message}`, { file }, 'error');
       return;
     }
-    apply(next);
+    try {
+      apply(next);
+    } catch (e) {
+      log.event('config', 'reload-failed', `reload of ${file} failed, keeping the running configuration: ${(e as Error).message}`, { file }, 'error');
+      return;
+    }
     log.event('config', 'reloaded', `reloaded ${file}: ${what}${next.tls ? ' and the TLS certificate' : ''} in force for the next sessions`, { file });
   };
 }
@@ -178,8 +183,8 @@ export async function smtpCommand({ values, io }: CommandArgs): Promise<number> 
     },
     {
       reload: reloader(values, log, source.store === null ? 'the objects, the users' : 'the users', (next) => {
-        config = next;
         server?.reload(next);
+        config = next;
       }),
       onSlowStop: slowStop(log),
     },

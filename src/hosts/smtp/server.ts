@@ -18,6 +18,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
+import { createSecureContext } from 'node:tls';
 import { SMTPServer, type SMTPServerAddress, type SMTPServerAuthentication, type SMTPServerAuthenticationResponse, type SMTPServerSession } from 'smtp-server';
 import { authError, plainAddress, PolicyConnection, TEMPORARY_LOOKUP_FAILURE, withStageTimeout, type PolicyState } from './connection.js';
 import { DeliveryError, hookDelivery, limitedMessage, MessageTooBig, refuseDelivery, type Delivery, type Envelope, type ReceivedMessage } from './delivery.js';
@@ -152,9 +153,12 @@ export class PolicySmtpServer {
 
   /**
    * Puts a new configuration file's users and certificate in force: the next AUTH and the
-   * next STARTTLS use them (open sessions keep the TLS they have).
+   * next STARTTLS use them (open sessions keep the TLS they have). Throws, changing nothing,
+   * when the key or certificate cannot be used.
    */
   reload(update: { users?: readonly SmtpUser[]; tls?: { key: string; cert: string } }): void {
+    // A key or certificate that does not load throws here, before anything is changed.
+    if (update.tls !== undefined) createSecureContext({ key: update.tls.key, cert: update.tls.cert });
     if (update.tls !== undefined) {
       for (const server of this.byListener.values()) server.updateSecureContext({ key: update.tls.key, cert: update.tls.cert });
       this.tls = update.tls;
