@@ -160,6 +160,9 @@ describe('signals', () => {
   it('SIGTERM stops accepting and closes an idle session with 421 within a bounded time', async () => {
     const smtp = startCli(['smtp', '--smtp-port', '0', '--submission-port', '0', '--discard']);
     const port = Number((await smtp.waitFor(PORTS))[1]);
+    // Without --config, SIGHUP has nothing to read again, and does not stop the server.
+    smtp.child.kill('SIGHUP');
+    expect(await stderrLine(smtp, /^config: /)).toBe('config: SIGHUP: no --config file to reload');
     const idle = await SmtpClient.open(port);
     expect((await idle.read()).code).toBe(220);
     const started = Date.now();

@@ -138,9 +138,10 @@ async function startSmtp(values: FlagValues, config: ServerConfig, objects: () =
 }
 
 /** Reads the configuration file again on SIGHUP; a file that fails keeps what runs, and says why. */
-function reloader(values: FlagValues, log: Log, what: string, apply: (config: ServerConfig) => void): (() => Promise<void>) | undefined {
+function reloader(values: FlagValues, log: Log, what: string, apply: (config: ServerConfig) => void): () => Promise<void> {
   const file = str(values.config);
-  if (file === undefined) return undefined;
+  // Without a file there is nothing to read again; SIGHUP still never stops the server.
+  if (file === undefined) return async () => log.event('config', 'reload-skipped', 'SIGHUP: no --config file to reload', {}, 'warn');
   return async () => {
     let next: ServerConfig;
     try {
