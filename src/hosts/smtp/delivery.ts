@@ -102,6 +102,13 @@ export async function spoolDelivery(dir: string): Promise<Delivery> {
         await unlink(tmp).catch(() => undefined);
         throw new DeliveryError(`4.3.0 Cannot store the message: ${(e as NodeJS.ErrnoException).code ?? 'rename failed'}`);
       }
+      // The rename itself is on disk before the 250: the directory is flushed too.
+      const newDir = await open(join(dir, 'new'), 'r');
+      try {
+        await newDir.sync();
+      } finally {
+        await newDir.close();
+      }
       return `2.0.0 Ok: queued as ${name}`;
     },
   };
