@@ -41,7 +41,10 @@ export {
   type StageEvent,
   type StageValues,
 } from './smtp/policy.js';
-export { PolicySmtpServer, type PolicySmtpServerOptions, type ReceivedMessage, type SmtpListener, type SmtpUser } from './smtp/server.js';
+export { PolicySmtpServer, type PolicySmtpServerOptions, type ReceivedMessage, type SmtpEvent, type SmtpListener, type SmtpUser } from './smtp/server.js';
+export { DeliveryError, discardDelivery, hookDelivery, MessageTooBig, relayDelivery, spoolDelivery, type Delivery, type Envelope, type RelaySettings } from './smtp/delivery.js';
+export { DEFAULT_SMTP_LIMITS, type SmtpLimits } from './smtp/limits.js';
+export { createLog, type Log, type LogFields, type LogFormat, type LogLevel } from './log.js';
 export { selfSignedCertificate } from './smtp/tls.js';
 export { SimulatedSession, Simulator, type Exchange, type SimulatedConnection, type SimulatorOptions, type SmtpReply, type StageField } from './smtp/simulation.js';
 export { parseRecordedStep, SessionRecorder, type RecordedStep } from './smtp/record.js';

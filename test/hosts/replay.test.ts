@@ -83,7 +83,7 @@ describe('smtp --record and replay', () => {
   it('records what each stage saw, never a password, token or message, and replays it', async () => {
     const config = write('server.json', { MtaStageAuth: { waitOnFail: { match: [], else: '50ms' } }, users: [{ username: 'jane@example.org', password: 'Pa55-secret', tokens: ['t0k3n-secret'] }] });
     const record = join(dir, 'sessions.jsonl');
-    const smtp = startCli(['smtp', '--smtp-port', '0', '--submission-port', '0', '--hostname', 'mx.test', '--config', config, '--record', record]);
+    const smtp = startCli(['smtp', '--smtp-port', '0', '--submission-port', '0', '--hostname', 'mx.test', '--config', config, '--record', record, '--discard']);
     try {
       const m = await smtp.waitFor(/submission on 127\.0\.0\.1:(\d+) .*; recording sessions to /);
       const session = await python(

@@ -88,7 +88,7 @@ describe('simulate shows what mta-expr smtp does', () => {
   let submission: number;
   let smtpPort: number;
   beforeAll(async () => {
-    smtp = startCli(['smtp', '--smtp-port', '0', '--submission-port', '0', '--hostname', 'mx.test', '--config', CONFIG]);
+    smtp = startCli(['smtp', '--smtp-port', '0', '--submission-port', '0', '--hostname', 'mx.test', '--config', CONFIG, '--discard']);
     const m = await smtp.waitFor(/smtp on 127\.0\.0\.1:(\d+) .*submission on 127\.0\.0\.1:(\d+)/);
     smtpPort = Number(m[1]);
     submission = Number(m[2]);
@@ -142,7 +142,8 @@ describe('simulate output', () => {
         '250-8BITMIME',
         '250-SMTPUTF8',
         '250-AUTH OAUTHBEARER XOAUTH2',
-        '250 STARTTLS',
+        '250-STARTTLS',
+        '250 SIZE 26214400',
         '    MtaStageAuth.maxFailures = 3',
         "        if #1 remote_ip == '192.0.2.66'   false",
         '        else 3',
@@ -158,7 +159,8 @@ describe('simulate output', () => {
         '250-PIPELINING',
         '250-8BITMIME',
         '250-SMTPUTF8',
-        '250 AUTH PLAIN LOGIN OAUTHBEARER XOAUTH2',
+        '250-AUTH PLAIN LOGIN OAUTHBEARER XOAUTH2',
+        '250 SIZE 26214400',
         '    MtaStageAuth.maxFailures = 3',
         "        if #1 remote_ip == '192.0.2.66'   false",
         '        else 3',
@@ -190,7 +192,7 @@ describe('simulate output', () => {
     const [greeting, ehlo, auth] = r.out.trim().split('\n').map((l) => JSON.parse(l));
     expect(greeting).toMatchObject({ command: null, reply: { code: 220 }, waited: 0, closed: false });
     expect(greeting.fields.map((f: { stage: string; field: string }) => `${f.stage} ${f.field}`)).toEqual(['connect smtpGreeting', 'connect hostname', 'connect script']);
-    expect(ehlo.reply.lines).toContain('250 AUTH PLAIN LOGIN OAUTHBEARER XOAUTH2');
+    expect(ehlo.reply.lines).toContain('250-AUTH PLAIN LOGIN OAUTHBEARER XOAUTH2');
     expect(ehlo.fields.find((f: { field: string }) => f.field === 'saslMechanisms')).toMatchObject({
       object: 'MtaStageAuth',
       type: 'constantList',

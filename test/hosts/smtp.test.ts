@@ -6,7 +6,7 @@ import nodemailer from 'nodemailer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { serverConfig } from '../../src/hosts/cli/server-config.js';
 import { SessionPolicy } from '../../src/hosts/smtp/policy.js';
-import { PolicySmtpServer, type SmtpUser } from '../../src/hosts/smtp/server.js';
+import { PolicySmtpServer, type ReceivedMessage, type SmtpUser } from '../../src/hosts/smtp/server.js';
 import { selfSignedCertificate } from '../../src/hosts/smtp/tls.js';
 import { b64, SmtpClient } from '../support/smtp-client.js';
 
@@ -14,7 +14,8 @@ const USERS: SmtpUser[] = [{ username: 'jane@example.org', password: 'secret', a
 const GREETING = 'mx.test Stalwart ESMTP at your service';
 let tls: { key: string; cert: string };
 
-async function startServer(config: Record<string, unknown> = {}): Promise<{ server: PolicySmtpServer; smtp: number; submission: number }> {
+async function startServer(config: Record<string, unknown> = {}): Promise<{ server: PolicySmtpServer; smtp: number; submission: number; messages: ReceivedMessage[] }> {
+  const messages: ReceivedMessage[] = [];
   const parsed = serverConfig(config);
   const policy = new SessionPolicy(() => parsed.objects, { env: { system: { hostname: 'mx.test', domain: 'test' } } });
   const server = new PolicySmtpServer({
@@ -25,9 +26,10 @@ async function startServer(config: Record<string, unknown> = {}): Promise<{ serv
       { name: 'smtp', port: 0, presentPort: 25 },
       { name: 'submission', port: 0, presentPort: 587 },
     ],
+    onMessage: (m) => void messages.push(m),
   });
   const ports = await server.start();
-  return { server, smtp: ports.smtp!, submission: ports.submission! };
+  return { server, smtp: ports.smtp!, submission: ports.submission!, messages };
 }
 
 async function session(port: number, tlsFirst = false): Promise<SmtpClient> {
@@ -178,7 +180,7 @@ describe('SMTP server with the default policy', () => {
     });
     const info = await transport.sendMail({ from: 'jane@example.org', to: 'bob@example.net', subject: 'Hello', text: 'Hello over submission' });
     expect(info.accepted).toEqual(['bob@example.net']);
-    const received = s.server.messages.at(-1)!;
+    const received = s.messages.at(-1)!;
     expect(received).toMatchObject({ listener: 'submission', from: 'jane@example.org', to: ['bob@example.net'], user: 'jane@example.org' });
     expect(received.data.toString()).toContain('Hello over submission');
     transport.close();

@@ -50,7 +50,7 @@ const LANGUAGE_RANKS: Record<string, number> = {
   lint: 8,
   index: 9,
 };
-const HOST_RANKS: Record<string, number> = { json: 0, lookups: 1, config: 1, smtp: 2, api: 2, web: 3, haraka: 3, postfix: 3, testing: 3, cli: 4, index: 5 };
+const HOST_RANKS: Record<string, number> = { json: 0, log: 0, lookups: 1, config: 1, smtp: 2, api: 2, web: 3, haraka: 3, postfix: 3, testing: 3, cli: 4, index: 5 };
 
 function checkLayer(layer: 'language' | 'hosts', ranks: Record<string, number>): string[] {
   const faults: string[] = [];

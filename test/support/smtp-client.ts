@@ -20,8 +20,9 @@ export class SmtpClient {
     this.listen(socket);
   }
 
-  static async open(port: number): Promise<SmtpClient> {
-    const socket = connect(port, '127.0.0.1');
+  /** Connects to the port on loopback; `localAddress` (another 127.x.y.z) is the client's address the server sees. */
+  static async open(port: number, localAddress?: string): Promise<SmtpClient> {
+    const socket = connect({ port, host: '127.0.0.1', ...(localAddress ? { localAddress } : {}) });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
@@ -106,6 +107,16 @@ export class SmtpClient {
 
   close(): void {
     this.socket.destroy();
+  }
+
+  /** Sends a TCP reset (RST) instead of closing: what a client that vanishes does. */
+  reset(): void {
+    (this.socket as Socket).resetAndDestroy();
+  }
+
+  /** Writes raw bytes (a message body) without waiting for a reply. */
+  write(data: string | Buffer): void {
+    this.socket.write(data);
   }
 }
 

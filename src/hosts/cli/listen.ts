@@ -8,10 +8,10 @@ export function port(text: string | undefined, fallback: number, flag: string, c
   return n;
 }
 
-export function listenAddress(text: string, fallbackPort: number, command: string): { host: string; port: number } {
+export function listenAddress(text: string, fallbackPort: number, command: string, flag = '--listen'): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d+)$/.exec(text);
-  if (!m) throw new UsageError(`--listen must be HOST:PORT, not \`${text}\``, command);
-  return { host: m[1] ?? m[2]!, port: port(m[3], fallbackPort, '--listen', command) };
+  if (!m) throw new UsageError(`${flag} must be HOST:PORT, not \`${text}\``, command);
+  return { host: m[1] ?? m[2]!, port: port(m[3], fallbackPort, flag, command) };
 }
 
 export const untilSignal = (): Promise<void> =>
@@ -20,19 +20,42 @@ export const untilSignal = (): Promise<void> =>
     process.once('SIGTERM', () => resolve());
   });
 
+/** How long stopping may take after SIGINT or SIGTERM before the process exits anyway. */
+export const SHUTDOWN_TIMEOUT_MS = 10_000;
+
 /**
  * Runs a long-running command: `start`, then wait for SIGINT or SIGTERM, then `stop`; when
  * starting fails, `stop` releases what was opened before the failure is passed on. Exit 0.
+ * Stopping is bounded: past SHUTDOWN_TIMEOUT_MS the process exits with 1 (`onSlowStop`
+ * says so first). SIGHUP, while running, calls `reload` (each signal once at a time).
  */
-export async function runUntilSignal(start: () => Promise<void>, stop: () => Promise<void>): Promise<number> {
+export async function runUntilSignal(
+  start: () => Promise<void>,
+  stop: () => Promise<void>,
+  hooks: { reload?: () => Promise<void>; onSlowStop?: () => void } = {},
+): Promise<number> {
   try {
     await start();
   } catch (e) {
     await stop();
     throw e;
   }
+  let reloading: Promise<void> | null = null;
+  const onHup = (): void => {
+    if (hooks.reload === undefined || reloading !== null) return;
+    reloading = hooks.reload().finally(() => (reloading = null));
+  };
+  if (hooks.reload !== undefined) process.on('SIGHUP', onHup);
   await untilSignal();
+  process.off('SIGHUP', onHup);
+  const force = setTimeout(() => {
+    hooks.onSlowStop?.();
+    process.exit(1);
+  }, SHUTDOWN_TIMEOUT_MS);
+  force.unref();
+  await reloading;
   await stop();
+  clearTimeout(force);
   return 0;
 }
 

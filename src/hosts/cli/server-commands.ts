@@ -6,6 +6,11 @@
  * The lookups (stores, directory, DNS) come from the configuration file; `serve` keeps the
  * configuration in `--data DIR`, or, with `configStore` in the file, in the PostgreSQL
  * database a cluster shares. Each change of a store's reachability is one line on stderr.
+ *
+ * Both log one line per event on stderr (log.ts: text, or JSON with `--log-format json`).
+ * SIGHUP reads the configuration file again and puts its users and TLS certificate in force
+ * (for `smtp` on the file, its objects too); a file that fails keeps what runs, and the log
+ * says why. SIGTERM stops accepting and closes within a bounded time (listen.ts).
  */
 import { once } from 'node:events';
 import { closeApiServer, createApiServer } from '../api/http.js';
@@ -16,13 +21,17 @@ import type { ErrorHook } from '../config/object.js';
 import { PostgresConfigStore } from '../config/postgres-store.js';
 import { FileStore } from '../config/store.js';
 import { str } from '../json.js';
+import type { Log } from '../log.js';
 import { SessionPolicy } from '../smtp/policy.js';
 import { SessionRecorder } from '../smtp/record.js';
+import { DEFAULT_SMTP_LIMITS } from '../smtp/limits.js';
 import { PolicySmtpServer } from '../smtp/server.js';
 import { selfSignedCertificate } from '../smtp/tls.js';
 import { createWebHandler } from '../web/server.js';
 import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
-import { listenAddress, listenFailure, port, runUntilSignal } from './listen.js';
+import { listenAddress, listenFailure, port, runUntilSignal, SHUTDOWN_TIMEOUT_MS } from './listen.js';
+import { delivery, serverLog, smtpLimits } from './smtp-options.js';
+import { DELIVERY_FLAGS } from './usage.js';
 import { loadServerConfig, openLive, serverConfig, serverEnvironment, serverObjects, type ServerConfig, type ServerEnvironment, type ServerObjects } from './server-config.js';
 
 function readConfig(values: FlagValues): ServerConfig {
@@ -37,7 +46,7 @@ const hostnameOf = (values: FlagValues): string => str(values.hostname) ?? 'loca
 const LOOKUP_LOG_QUIET_MS = 10_000;
 
 /** The policy's error hook: one line per field error; a field's lookup failures at most once per 10 s, with the count of those not told. */
-function policyLog(io: Io): ErrorHook {
+function policyLog(log: Log): ErrorHook {
   const quiet = new Map<string, { until: number; untold: number }>();
   return (e) => {
     const message = e.cause instanceof Error ? e.cause.message : String(e.cause);
@@ -51,32 +60,39 @@ function policyLog(io: Io): ErrorHook {
       }
       quiet.set(key, { until: now + LOOKUP_LOG_QUIET_MS, untold: 0 });
       const more = q !== undefined && q.untold > 0 ? ` (and ${q.untold} more since the last line)` : '';
-      io.stderr.write(`policy: ${key}: ${message}${more}\n`);
+      log.event('policy', 'lookup-failed', `${key}: ${message}${more}`, { object: e.object, field: e.field, untold: q?.untold }, 'warn');
       return;
     }
-    io.stderr.write(`policy: ${e.object}.${e.field}: ${message}\n`);
+    log.event('policy', 'field-error', `${e.object}.${e.field}: ${message}`, { object: e.object, field: e.field }, 'warn');
   };
 }
 
-/** The running SMTP server, and what stops it (with the record file, if any). */
+/** The running SMTP server: what stops it (with the record file, if any), and what puts a reloaded file's users and certificate in force. */
 interface RunningSmtp {
   stop(): Promise<void>;
+  reload(config: ServerConfig): void;
 }
 
+/** The `Io` of the helpers that write text lines: stdout as it is, stderr through the log. */
+const logged = (io: Io, log: Log): Io => ({ ...io, stderr: log.lines });
+
 /** Starts the SMTP server on a configuration provider and the server's environment; resolves with the running server. */
-async function startSmtp(values: FlagValues, config: ServerConfig, objects: () => ConfigObjects, io: Io, command: string, environment: ServerEnvironment): Promise<RunningSmtp> {
+async function startSmtp(values: FlagValues, config: ServerConfig, objects: () => ConfigObjects, io: Io, command: string, environment: ServerEnvironment, log: Log): Promise<RunningSmtp> {
   const hostname = hostnameOf(values);
   const tls = config.tls ?? (await selfSignedCertificate(hostname));
+  const limits = smtpLimits(values, command);
+  const accepted = await delivery(values, command, hostname, log);
   const recordFile = str(values.record);
   let recorder: SessionRecorder | undefined;
   try {
-    recorder = recordFile === undefined ? undefined : await SessionRecorder.open(recordFile, (m) => io.stderr.write(`smtp: ${m}\n`));
+    recorder = recordFile === undefined ? undefined : await SessionRecorder.open(recordFile, (m) => log.event('smtp', 'record', m, {}, 'warn'));
   } catch (e) {
     throw new CommandError((e as Error).message);
   }
   const policy = new SessionPolicy(objects, {
     env: environment.env,
-    onError: policyLog(io),
+    onError: policyLog(log),
+    stageTimeout: limits.stageTimeout ?? DEFAULT_SMTP_LIMITS.stageTimeout,
     ...(recorder ? { onStage: recorder.record } : {}),
   });
   const host = str(values.host) ?? '127.0.0.1';
@@ -87,14 +103,19 @@ async function startSmtp(values: FlagValues, config: ServerConfig, objects: () =
     host,
     tls,
     users: config.users,
+    limits,
     verbose: values.verbose === true,
     listeners: [
       { name: 'smtp', port: smtpPort, presentPort: 25 },
       { name: 'submission', port: submissionPort, presentPort: 587 },
     ],
-    onError: (e) => io.stderr.write(`smtp: ${e.message}\n`),
-    onMessage: (m) =>
-      io.stdout.write(`message via ${m.listener} from <${m.from}> to ${m.to.map((t) => `<${t}>`).join(', ')}${m.user ? ` (user ${m.user})` : ''}: ${m.data.length} bytes\n`),
+    ...(accepted ? { delivery: accepted } : {}),
+    onError: (e) => log.event('smtp', 'error', e.message, {}, 'error'),
+    onEvent: ({ event, message, level, ...fields }) => {
+      // An accepted message is a line on stdout in the text log, as it always was.
+      if (event === 'message' && log.format === 'text') io.stdout.write(`${message}\n`);
+      else log.event('smtp', event, message, fields, level);
+    },
   });
   let ports: Record<string, number>;
   try {
@@ -105,36 +126,73 @@ async function startSmtp(values: FlagValues, config: ServerConfig, objects: () =
     listenFailure(e, `${host} (ports ${smtpPort}, ${submissionPort})`);
   }
   io.stdout.write(
-    `mta-expr SMTP server ${hostname}: smtp on ${host}:${ports.smtp} (local_port 25), submission on ${host}:${ports.submission} (local_port 587); STARTTLS on both${config.tls ? '' : ' (self-signed certificate)'}${recorder ? `; recording sessions to ${recorder.path}` : ''}\n`,
+    `mta-expr SMTP server ${hostname}: smtp on ${host}:${ports.smtp} (local_port 25), submission on ${host}:${ports.submission} (local_port 587); STARTTLS on both${config.tls ? '' : ' (self-signed certificate)'}${recorder ? `; recording sessions to ${recorder.path}` : ''}; messages: ${server.deliveryDescription}\n`,
   );
   return {
     stop: async () => {
       await server.stop();
       await recorder?.close();
     },
+    reload: (next) => server.reload({ users: next.users, ...(next.tls ? { tls: next.tls } : {}) }),
   };
 }
 
+/** Reads the configuration file again on SIGHUP; a file that fails keeps what runs, and says why. */
+function reloader(values: FlagValues, log: Log, what: string, apply: (config: ServerConfig) => void): () => Promise<void> {
+  const file = str(values.config);
+  // Without a file there is nothing to read again; SIGHUP still never stops the server.
+  if (file === undefined) return async () => log.event('config', 'reload-skipped', 'SIGHUP: no --config file to reload', {}, 'warn');
+  return async () => {
+    let next: ServerConfig;
+    try {
+      next = loadServerConfig(file);
+    } catch (e) {
+      log.event('config', 'reload-failed', `reload of ${file} failed, keeping the running configuration: ${(e as Error).message}`, { file }, 'error');
+      return;
+    }
+    try {
+      apply(next);
+    } catch (e) {
+      log.event('config', 'reload-failed', `reload of ${file} failed, keeping the running configuration: ${(e as Error).message}`, { file }, 'error');
+      return;
+    }
+    log.event('config', 'reloaded', `reloaded ${file}: ${what}${next.tls ? ' and the TLS certificate' : ''} in force for the next sessions`, { file });
+  };
+}
+
+const slowStop = (log: Log) => () => log.event('mta-expr', 'stop-timeout', `did not stop within ${SHUTDOWN_TIMEOUT_MS / 1000} s: exiting`, {}, 'error');
+
 /** `mta-expr smtp`: on the configuration file, or with a configStore in it, on the configuration the cluster shares (read only). */
 export async function smtpCommand({ values, io }: CommandArgs): Promise<number> {
-  const config = readConfig(values);
-  const source: ServerObjects = await serverObjects(config, io);
+  const log = serverLog(values, io, 'smtp');
+  smtpLimits(values, 'smtp');
+  const out = logged(io, log);
+  let config = readConfig(values);
+  const source: ServerObjects = await serverObjects(config, out);
+  const objects = source.store === null ? () => config.objects : source.objects;
   let environment: ServerEnvironment | null = null;
   let server: RunningSmtp | null = null;
   return runUntilSignal(
     async () => {
-      environment = await serverEnvironment(config, hostnameOf(values), io);
-      server = await startSmtp(values, config, source.objects, io, 'smtp', environment);
+      environment = await serverEnvironment(config, hostnameOf(values), out);
+      server = await startSmtp(values, config, objects, io, 'smtp', environment, log);
     },
     async () => {
       await server?.stop();
       await environment?.close();
       await source.close();
     },
+    {
+      reload: reloader(values, log, source.store === null ? 'the objects, the users' : 'the users', (next) => {
+        server?.reload(next);
+        config = next;
+      }),
+      onSlowStop: slowStop(log),
+    },
   );
 }
 
-const SMTP_ONLY = ['smtp-port', 'submission-port', 'host', 'verbose', 'record'];
+const SMTP_ONLY = ['smtp-port', 'submission-port', 'host', 'verbose', 'record', ...Object.keys(DELIVERY_FLAGS)];
 
 /** The `serve` flag of each API limit: `--max-calls-in-request` for maxCallsInRequest. */
 const LIMIT_FLAGS = Object.fromEntries(Object.keys(DEFAULT_LIMITS).map((name) => [name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`), name])) as Record<string, keyof ApiLimits>;
@@ -152,6 +210,8 @@ function limitsOf(values: FlagValues): Partial<ApiLimits> {
 
 /** `mta-expr serve`. */
 export async function serveCommand({ values, io }: CommandArgs): Promise<number> {
+  const log = serverLog(values, io, 'serve');
+  const out = logged(io, log);
   const data = str(values.data);
   if (!values.smtp) {
     const stray = SMTP_ONLY.filter((f) => values[f] !== undefined);
@@ -159,6 +219,7 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
     if (values.hostname !== undefined && !values.https) throw new UsageError('--hostname goes with --smtp or --https', 'serve');
   }
   const limits = limitsOf(values);
+  if (values.smtp) smtpLimits(values, 'serve');
   const { host, port: apiPort } = listenAddress(str(values.listen) ?? '127.0.0.1:8080', 8080, 'serve');
   const config = readConfig(values);
   if (!data && !config.configStore) throw new UsageError('serve needs --data DIR (where the configuration is kept), or a configStore in --config', 'serve');
@@ -172,15 +233,15 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
   } catch (e) {
     throw new CommandError((e as Error).message);
   }
-  if (entries.length === 0) io.stderr.write('warning: no tokens (set MTA_EXPR_ADMIN_TOKEN or list tokens in --config): every request gets 401\n');
-  const live = await openLive(config.configStore ? new PostgresConfigStore(config.configStore) : new FileStore(data!), config, io);
+  if (entries.length === 0) out.stderr.write('warning: no tokens (set MTA_EXPR_ADMIN_TOKEN or list tokens in --config): every request gets 401\n');
+  const live = await openLive(config.configStore ? new PostgresConfigStore(config.configStore) : new FileStore(data!), config, out);
   let environment: ServerEnvironment | null = null;
   let api: ReturnType<typeof createApiServer> | null = null;
   let smtp: RunningSmtp | null = null;
   return runUntilSignal(
     async () => {
       const tls = values.https ? (config.tls ?? (await selfSignedCertificate(hostnameOf(values)))) : undefined;
-      if (values.smtp) environment = await serverEnvironment(config, hostnameOf(values), io);
+      if (values.smtp) environment = await serverEnvironment(config, hostnameOf(values), out);
       const stores = environment?.stores;
       api = createApiServer({ live, tokens, limits, tls, web: createWebHandler(), ...(stores ? { stores: () => stores.status() } : {}) });
       try {
@@ -193,13 +254,21 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
       const address = `${tls ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${bound}`;
       io.stdout.write(`mta-expr management API on ${address}/api, session at ${address}/jmap/session (configuration in ${live.health().store ?? data}${tls && !config.tls ? '; self-signed certificate' : ''})\n`);
       io.stdout.write(`mta-expr web interface on ${address}/\n`);
-      smtp = environment ? await startSmtp(values, config, () => live.objects(), io, 'serve', environment) : null;
+      smtp = environment ? await startSmtp(values, config, () => live.objects(), io, 'serve', environment, log) : null;
     },
     async () => {
       await smtp?.stop();
       if (api?.listening) await closeApiServer(api);
       await environment?.close();
       await live.close();
+    },
+    {
+      // The objects are the data directory's: a reload puts the file's users and certificates in force (SMTP, and the API's HTTPS).
+      reload: reloader(values, log, 'the users', (next) => {
+        smtp?.reload(next);
+        if (values.https && next.tls && api !== null && 'setSecureContext' in api) (api as unknown as { setSecureContext(o: object): void }).setSecureContext({ key: next.tls.key, cert: next.tls.cert });
+      }),
+      onSlowStop: slowStop(log),
     },
   );
 }

@@ -29,6 +29,28 @@ const EXPRESSION_FLAGS: Readonly<Record<string, Flag>> = {
   'no-optimize': { type: 'boolean', description: 'compile without the optimiser passes' },
 };
 
+/** Where accepted mail goes and the SMTP limits (smtp-options.ts reads them). */
+export const DELIVERY_FLAGS: Readonly<Record<string, Flag>> = {
+  spool: { type: 'string', value: 'DIR', description: 'write accepted messages into the Maildir DIR (tmp/, then renamed into new/)' },
+  relay: { type: 'string', value: 'HOST:PORT', description: 'relay accepted messages to an SMTP server; 250 once it accepted' },
+  discard: { type: 'boolean', description: 'drop accepted messages (without --spool, --relay or --discard, DATA is answered 451)' },
+  'max-message-size': { type: 'string', value: 'BYTES', description: 'largest message, advertised as SIZE (default 26214400, 25 MiB)' },
+  'max-connections': { type: 'string', value: 'N', description: 'connections open at once (default 1024)' },
+  'max-connections-per-ip': { type: 'string', value: 'N', description: 'connections open at once from one address (default 50)' },
+  'max-messages': { type: 'string', value: 'N', description: 'messages in one session (default 10)' },
+  'max-recipients': { type: 'string', value: 'N', description: 'recipients of one message (default 100)' },
+  'max-helo-length': { type: 'string', value: 'BYTES', description: 'longest EHLO/HELO argument (default 255)' },
+  'auth-ban': { type: 'string', value: 'N/PERIOD', description: "ban an address or a login after N failed AUTH within PERIOD (default 100/1d; 'off': never)" },
+  'auth-ban-time': { type: 'string', value: 'DURATION', description: 'how long a ban lasts (default 1d)' },
+  'bearer-needs-tls': { type: 'boolean', description: 'offer and accept OAUTHBEARER and XOAUTH2 after STARTTLS only' },
+  'stage-timeout': { type: 'string', value: 'DURATION', description: "longest an SMTP stage's evaluation may take, lookups included (default 15s); past it 421/451" },
+};
+
+/** The log of the servers. */
+export const LOG_FLAGS: Readonly<Record<string, Flag>> = {
+  'log-format': { type: 'string', value: 'FORMAT', description: 'the log on stderr: text (default) or json (one object a line)' },
+};
+
 const SMTP_FLAGS: Readonly<Record<string, Flag>> = {
   hostname: { type: 'string', value: 'NAME', description: "the server's hostname: system('hostname') and the certificate (default localhost)" },
   'smtp-port': { type: 'string', value: 'PORT', description: 'port of the smtp listener, seen by expressions as local_port 25 (default 2525; 0: any free port)' },
@@ -37,6 +59,7 @@ const SMTP_FLAGS: Readonly<Record<string, Flag>> = {
   config: { type: 'string', value: 'FILE', description: 'server configuration file (JSON): field overrides, users, tls, tokens, stores, directory, dns, configStore' },
   verbose: { type: 'boolean', description: 'log the SMTP traffic' },
   record: { type: 'string', value: 'FILE', description: "append each session's evaluated inputs to FILE (JSON lines, for replay; no message, password or token)" },
+  ...DELIVERY_FLAGS,
 };
 
 const CLIENT_FLAGS: Readonly<Record<string, Flag>> = {
@@ -127,7 +150,7 @@ export const COMMANDS: readonly Command[] = [
     operands: '',
     summary: 'an SMTP server applying the session policy of the configuration file',
     positionals: { min: 0, max: 0 },
-    flags: SMTP_FLAGS,
+    flags: { ...SMTP_FLAGS, ...LOG_FLAGS },
     run: async (a) => (await servers()).smtpCommand(a),
   },
   {
@@ -142,6 +165,7 @@ export const COMMANDS: readonly Command[] = [
       ...LIMIT_FLAGS,
       smtp: { type: 'boolean', description: 'also run the SMTP server (the smtp flags apply)' },
       ...SMTP_FLAGS,
+      ...LOG_FLAGS,
     },
     run: async (a) => (await servers()).serveCommand(a),
   },

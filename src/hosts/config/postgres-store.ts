@@ -103,8 +103,9 @@ export class PostgresConfigStore implements ConfigStore {
       .then(
         () => undefined,
         (e: { code?: string }) => {
-          // Two nodes creating the tables at once: one of them loses the race, and the tables are there.
-          if (e.code === '23505' || e.code === '42P07') return;
+          // Two nodes creating the tables at once: one of them loses the race, and the tables are there
+          // (the loser sees a unique violation, or the table or its row type already existing).
+          if (e.code === '23505' || e.code === '42P07' || e.code === '42710') return;
           this.created = undefined;
           throw e;
         },

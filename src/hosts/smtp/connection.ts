@@ -6,6 +6,8 @@
 import type { Socket } from 'node:net';
 import type { SMTPServer, SMTPServerAuthentication } from 'smtp-server';
 import { SMTPConnection } from 'smtp-server/lib/smtp-connection.js';
+import { withDeadline } from '../lookups/deadline.js';
+import type { SmtpLimits } from './limits.js';
 import type { ConnectAnswers, EhloAnswers, PolicySession } from './policy.js';
 
 export interface PolicyState {
@@ -13,12 +15,18 @@ export interface PolicyState {
   ehlo: EhloAnswers | undefined;
   failures: number;
   listener: string;
+  limits: Pick<SmtpLimits, 'maxHeloLength' | 'bearerNeedsTls' | 'stageTimeout'>;
 }
 
 export const plainAddress = (a: string | undefined): string => (a && a.startsWith('::ffff:') && a.includes('.') ? a.slice(7) : (a ?? ''));
 
 /** The reply text of a stage whose lookup failed (a store down or too slow). */
 export const TEMPORARY_LOOKUP_FAILURE = 'Temporary failure: a lookup did not answer, try again later';
+
+/** A stage's answers, or a rejection once `ms` have passed (0: no limit): a stage never holds a session longer. */
+export function withStageTimeout<T>(stage: Promise<T>, ms: number): Promise<T> {
+  return ms > 0 ? withDeadline(stage, ms, () => new Error(`the stage did not finish within ${ms} ms`)) : stage;
+}
 
 export function authError(message: string, responseCode: number): Error {
   return Object.assign(new Error(message), { responseCode });
@@ -49,22 +57,33 @@ export class PolicyConnection extends SMTPConnection {
     this.send(220, this.connectAnswers.greeting, false);
   }
 
-  /** Evaluates the EHLO stage (TLS state included) before smtp-server answers. */
+  /**
+   * Evaluates the EHLO stage (TLS state included) before smtp-server answers; an argument
+   * longer than a domain can be is refused before any expression sees it.
+   */
   private withEhloStage(command: Buffer, callback: () => void, then: () => void): void {
     const helo = command.toString().trim().split(/\s+/)[1] ?? '';
-    this.policy.session.ehlo(helo, this.secure).then(
+    const max = this.policy.limits.maxHeloLength;
+    if (max > 0 && Buffer.byteLength(helo) > max) {
+      this.send(501, `5.5.4 The ${command.toString().trim().slice(0, 4).toUpperCase()} argument is longer than ${max} bytes`);
+      return callback();
+    }
+    withStageTimeout(this.policy.session.ehlo(helo, this.secure), this.policy.limits.stageTimeout).then(
       (answers) => {
+        if (this._closed || this._closing) return callback();
         if (answers.lookupFailures.length > 0) {
           this.send(451, TEMPORARY_LOOKUP_FAILURE);
           return callback();
         }
         this.policy.ehlo = answers;
         const options = this._server.options;
-        options.authMethods = answers.mechanisms;
+        // Bearer tokens before TLS would cross the network in the clear: offered after STARTTLS only, when the operator says so.
+        options.authMethods = this.policy.limits.bearerNeedsTls && !this.secure ? answers.mechanisms.filter((m) => m !== 'OAUTHBEARER' && m !== 'XOAUTH2') : answers.mechanisms;
         options.authOptional = !answers.authRequired;
         then();
       },
       () => {
+        if (this._closed || this._closing) return callback();
         this.send(451, 'Temporary policy failure');
         callback();
       },

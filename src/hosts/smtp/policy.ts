@@ -19,6 +19,7 @@ import { EvaluationError, type Environment } from '../../language/index.js';
 import type { ConfigObjects } from '../config/live.js';
 import type { ErrorHook, FieldError, FieldTrace } from '../config/object.js';
 import { SCHEMA } from '../config/schema.js';
+import { withDeadline } from '../lookups/deadline.js';
 
 /** A field's value from a stage, or the schema's fallback when the configuration has no such object. */
 function answer<T>(values: StageValues, object: string, field: string): T {
@@ -108,6 +109,12 @@ export interface PolicyOptions {
    * values, with each condition's value and the branch taken.
    */
   onField?: (trace: FieldTrace, stage: StageName, session: PolicySession) => void;
+  /**
+   * The longest one stage's evaluation may take, in ms (default: none; the SMTP server gives
+   * 15 s). Past it the stage is a lookup failure (the host answers 4xx) with the values it
+   * has, and what is still running is ignored: a lookup that never answers never pins a session.
+   */
+  stageTimeout?: number;
 }
 
 /** A stage about to be evaluated, with the variables its fields see. */
@@ -167,6 +174,7 @@ export class PolicySession {
   private readonly strict: boolean;
   private readonly onStage: PolicyOptions['onStage'];
   private readonly onField: PolicyOptions['onField'];
+  private readonly stageTimeout: number | undefined;
   private readonly connectStage: Stage<null, ConnectAnswers>;
   private readonly ehloStage: Stage<{ helo: string; tls: boolean }, EhloAnswers>;
   private readonly mailStage: Stage<{ sender: string; user: string; tls: boolean }, MailAnswers>;
@@ -182,6 +190,7 @@ export class PolicySession {
     this.strict = options.strict ?? false;
     this.onStage = options.onStage;
     this.onField = options.onField;
+    this.stageTimeout = options.stageTimeout;
     this.connectStage = new Stage(() => this.computeConnect());
     this.ehloStage = new Stage((k) => this.computeEhlo(k.helo, k.tls));
     this.mailStage = new Stage((k) => this.computeMail(k.sender, k.user, k.tls));
@@ -200,17 +209,34 @@ export class PolicySession {
     };
     this.onStage?.({ session: this, stage: name, vars });
     const onField = this.onField;
-    for (const [objectName, object] of Object.entries(this.config)) {
-      for (const [field, schema] of Object.entries(object.schema.fields)) {
-        if (schema.variables !== group) continue;
-        let value: unknown;
-        if (onField === undefined) value = await object.evaluate(field, vars, this.env, onError);
-        else {
-          const trace = await object.explain(field, vars, this.env, onError);
-          onField(trace, name, this);
-          value = trace.value;
+    let late = false;
+    const work = (async () => {
+      for (const [objectName, object] of Object.entries(this.config)) {
+        for (const [field, schema] of Object.entries(object.schema.fields)) {
+          if (schema.variables !== group) continue;
+          let value: unknown;
+          if (onField === undefined) value = await object.evaluate(field, vars, this.env, (e) => late || onError(e));
+          else {
+            const trace = await object.explain(field, vars, this.env, (e) => late || onError(e));
+            if (!late) onField(trace, name, this);
+            value = trace.value;
+          }
+          if (late) return;
+          (values[objectName] ??= {})[field] = value;
         }
-        (values[objectName] ??= {})[field] = value;
+      }
+    })();
+    void work.catch(() => undefined); // a stage given up on may still fail: nothing waits for it
+    const timeout = this.stageTimeout;
+    if (timeout === undefined) await work;
+    else {
+      const timedOut = new EvaluationError('lookup', `the ${name} stage did not finish within ${timeout} ms`);
+      try {
+        await withDeadline(work, timeout, () => timedOut);
+      } catch (e) {
+        if (e !== timedOut) throw e;
+        late = true;
+        onError({ object: '*', field: '*', cause: timedOut });
       }
     }
     if (this.strict && errors.length > 0) throw new PolicyStageError(name, errors);

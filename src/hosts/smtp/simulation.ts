@@ -18,6 +18,7 @@ import type { ConfigObjects } from '../config/live.js';
 import type { FieldTrace } from '../config/object.js';
 import { defaultListener } from './listeners.js';
 import { SessionPolicy, type PolicySession, type StageName } from './policy.js';
+import { discardDelivery } from './delivery.js';
 import { PolicySmtpServer, type SmtpUser } from './server.js';
 
 /** A reply as the server sent it: its code and its lines (`250-mx.example.org …`, `250 STARTTLS`). */
@@ -193,6 +194,10 @@ export class Simulator {
         tls: this.options.tls,
         users: this.options.users ?? [],
         listeners: [{ name, port: 0, presentPort: port }],
+        // A simulated message goes nowhere (the replies are what a simulation shows), and the
+        // sessions of one run (test cases) neither count against each other nor ban their address.
+        delivery: discardDelivery,
+        limits: { maxConnections: 0, maxConnectionsPerIp: 0, authBanThreshold: 0 },
         wait: this.wait,
       });
       this.servers.set(key, server);
@@ -214,7 +219,7 @@ export class Simulator {
     const served_ = await server.serve(name, served, { secure: connection.tls === true, ready: 'now' });
     if (served_ === null) {
       client.destroy();
-      throw new Error('the connect stage failed: the server closes the connection without a greeting');
+      throw new Error('the connect stage failed: the server refuses the connection (421) without evaluating a greeting');
     }
     session.attach(served_.policy.session);
     return { session, greeting: await greeting };
