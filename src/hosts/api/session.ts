@@ -34,6 +34,11 @@ export interface ApiLimits {
   maxObjectsInGet: number;
   /** Creates, updates and destroys in one `/set`. */
   maxObjectsInSet: number;
+  /**
+   * Largest response body, in bytes (not a limit RFC 8620 names, so not in the session): a
+   * read that would pass it is answered with an error instead of its data.
+   */
+  maxSizeResponse: number;
 }
 
 /** The defaults, those of the reference server. */
@@ -43,6 +48,7 @@ export const DEFAULT_LIMITS: Readonly<ApiLimits> = {
   maxCallsInRequest: 16,
   maxObjectsInGet: 500,
   maxObjectsInSet: 500,
+  maxSizeResponse: 10_000_000,
 };
 
 /** The limits with `given` over the defaults; throws TypeError for one that is not a positive integer. */

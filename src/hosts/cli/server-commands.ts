@@ -182,7 +182,16 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
       const tls = values.https ? (config.tls ?? (await selfSignedCertificate(hostnameOf(values)))) : undefined;
       if (values.smtp) environment = await serverEnvironment(config, hostnameOf(values), io);
       const stores = environment?.stores;
-      api = createApiServer({ live, tokens, limits, tls, web: createWebHandler(), ...(stores ? { stores: () => stores.status() } : {}) });
+      api = createApiServer({
+        live,
+        tokens,
+        limits: { ...config.api.limits, ...limits },
+        connections: config.api.connections,
+        log: (line) => io.stderr.write(line),
+        tls,
+        web: createWebHandler(),
+        ...(stores ? { stores: () => stores.status() } : {}),
+      });
       try {
         api.listen(apiPort, host);
         await once(api, 'listening');

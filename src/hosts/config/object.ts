@@ -85,8 +85,28 @@ export interface CanonicalBlock {
   else: string;
 }
 
-/** The wire form of a block given as a list or in the index-keyed object form; throws CompileError for a bad shape. */
+/** A key of a block or of a condition that is not one of its parts: refused with its path, never stored. */
+function unknownKey(path: string, expected: string): CompileError {
+  return new CompileError({ code: 'invalid-block', message: `unknown key \`${path}\` (${expected})`, source: '', offset: 0, part: { kind: 'else' } });
+}
+
+/** Refuses a key beside `match` and `else`, or beside `if` and `then` in a condition (a list or the index-keyed form). */
+function checkBlockKeys(input: BlockInput): void {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return; // normalizeBlock says what it must be
+  const extra = Object.keys(input).find((k) => k !== 'match' && k !== 'else');
+  if (extra !== undefined) throw unknownKey(extra, 'a block has only `match` and `else`');
+  const match: unknown = input.match;
+  if (match === null || typeof match !== 'object') return;
+  for (const [index, condition] of Object.entries(match)) {
+    if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) continue;
+    const key = Object.keys(condition).find((k) => k !== 'if' && k !== 'then');
+    if (key !== undefined) throw unknownKey(`match/${index}/${key}`, 'a condition has only `if` and `then`');
+  }
+}
+
+/** The wire form of a block given as a list or in the index-keyed object form; throws CompileError for a bad shape or an unknown key. */
 export function canonicalBlock(input: BlockInput): CanonicalBlock {
+  checkBlockKeys(input);
   const normal = normalizeBlock(input);
   return { match: normal.conditions.map((c) => ({ if: c.if, then: c.then })), else: normal.else ?? '' };
 }
