@@ -301,6 +301,11 @@ export function createApiServer(options: ApiServerOptions): Server | HttpsServer
     connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(connections.headersTimeout / 4))),
   };
   const server = options.tls ? createHttpsServer({ ...serverOptions, key: options.tls.key, cert: options.tls.cert }, handler) : createServer(serverOptions, handler);
+  // `Expect: 100-continue`: a body over the limit is refused before the client sends it.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!declaredTooLarge(req, limits.maxSizeRequest)) res.writeContinue();
+    handler(req, res);
+  });
   server.keepAliveTimeout = connections.keepAliveTimeout;
   server.maxRequestsPerSocket = connections.maxRequestsPerConnection;
   limitConnections(server, connections);
