@@ -348,3 +348,34 @@ describe('two servers on one data directory', () => {
     }
   });
 });
+
+describe('the compile worker', () => {
+  const bad = { match: [{ if: 'local_prot != 25', then: '5' }], else: '3' };
+  const warned = { match: [{ if: 'local_port == 25', then: "'false'" }], else: 'true' };
+
+  it('runs in a thread of its own in the built package, and finds what the calling thread finds', async () => {
+    const { Validator } = await import('../../dist/hosts/config/validate.js');
+    const { SCHEMA } = await import('../../dist/hosts/config/schema.js');
+    const threaded = new Validator(SCHEMA);
+    const inline = new Validator(SCHEMA, { inline: true });
+    try {
+      expect([threaded.onCallingThread, inline.onCallingThread]).toEqual([false, true]);
+      for (const [overrides, fields] of [[{ maxFailures: bad }, ['maxFailures']], [{ require: warned }, ['require']], [{}, ['maxFailures']]] as const) {
+        const [a, b] = await Promise.all([threaded.validate('MtaStageAuth', overrides, fields), inline.validate('MtaStageAuth', overrides, fields)]);
+        expect(a).toEqual(b);
+      }
+      expect(await threaded.validate('MtaStageAuth', { maxFailures: bad }, ['maxFailures'])).toMatchObject({ ok: false, properties: ['maxFailures'], description: expect.stringContaining('did you mean `local_port`') });
+      expect(await threaded.validate('MtaStageAuth', { require: warned }, ['require'])).toMatchObject({ ok: true, warnings: { require: [expect.objectContaining({ code: 'result-type' })] } });
+    } finally {
+      await threaded.close();
+    }
+  });
+
+  it('a /set validated off the thread is compiled when first evaluated, and evaluates as one compiled at once', async () => {
+    const api = await start();
+    await post(api, [['x:MtaStageAuth/set', { update: { singleton: { maxFailures: { match: [{ if: 'local_port == 587', then: '9' }], else: '4' } } } }, 's']]);
+    const auth = api.live.object('MtaStageAuth');
+    expect(await auth.evaluate('maxFailures', { local_port: 587 })).toBe(9);
+    expect(await auth.evaluate('maxFailures', { local_port: 25 })).toBe(4);
+  });
+});

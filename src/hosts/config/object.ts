@@ -119,8 +119,15 @@ interface CompiledField {
   /** The configured block, or the default, in wire form. */
   block: CanonicalBlock;
   isDefault: boolean;
-  program: Program;
+  /** The compiled block; a block already validated (in the compile worker) is compiled when first used. */
+  program: Program | (() => Program);
   fallback: Program;
+}
+
+/** A field's program, compiled now if it was left for its first use. */
+function programOf(f: CompiledField): Program {
+  if (typeof f.program === 'function') f.program = f.program();
+  return f.program;
 }
 
 /** Compiled defaults, once per process and field. */
@@ -173,8 +180,10 @@ export class ConfigObject {
    * Compiles an object's fields: `values` overrides some of them (the rest keep their
    * defaults; a value equal to its field's default is the default). Throws ConfigError for
    * an unknown object or field or a block that does not compile; nothing is half-applied.
+   * With `validated` (the blocks were compiled already, in the compile worker: validate.ts)
+   * each field is compiled when first evaluated, not here.
    */
-  constructor(name: string, values: Readonly<Record<string, BlockInput>> = {}, schema: Schema = SCHEMA) {
+  constructor(name: string, values: Readonly<Record<string, BlockInput>> = {}, schema: Schema = SCHEMA, options: { validated?: boolean } = {}) {
     const object = objectSchema(schema, name);
     if (object === undefined) throw new ConfigError(name, '*', 'unknown object');
     for (const field of Object.keys(values)) {
@@ -194,7 +203,8 @@ export class ConfigObject {
         }
         if (sameBlock(configured, defaultBlock(f))) configured = undefined;
       }
-      const program = configured === undefined ? fallback : compileField(name, field, f, configured);
+      const block = configured;
+      const program = block === undefined ? fallback : options.validated ? () => compileField(name, field, f, block) : compileField(name, field, f, block);
       fields.set(field, { schema: f, block: configured ?? defaultBlock(f), isDefault: configured === undefined, program, fallback });
     }
     this.name = name;
@@ -224,7 +234,7 @@ export class ConfigObject {
 
   /** The compiled program of a field (its configured block, or the default). */
   program(field: string): Program {
-    return this.field(field).program;
+    return programOf(this.field(field));
   }
 
   private field(field: string): CompiledField {
@@ -240,7 +250,7 @@ export class ConfigObject {
    */
   async evaluate<T extends FieldType>(field: string, vars: object, env: Environment = {}, onError?: ErrorHook): Promise<FieldValue[T] | undefined> {
     const f = this.field(field);
-    let value = await this.read(f, f.program, field, vars, env, onError);
+    let value = await this.read(f, programOf(f), field, vars, env, onError);
     if (value === undefined && !f.isDefault) value = await this.read(f, f.fallback, field, vars, env, onError);
     return (value === undefined ? f.schema.fallback : value) as FieldValue[T] | undefined;
   }
@@ -273,7 +283,7 @@ export class ConfigObject {
       if (value !== undefined) trace.value = value;
       return value;
     };
-    let value = await traced('field', f.program);
+    let value = await traced('field', programOf(f));
     let from: FieldTrace['from'] = 'field';
     if (value === undefined && !f.isDefault) {
       value = await traced('default', f.fallback);
