@@ -39,7 +39,7 @@ import type { BackendStatus } from '../lookups/status.js';
 import { failureDetail, handleJmap, problem, requestLog, type HttpAnswer } from './jmap.js';
 import { eventSource } from './push.js';
 import { schemaResource } from './schema-resource.js';
-import { apiLimits, sessionResource, type ApiLimits } from './session.js';
+import { apiLimits, positiveLimits, sessionResource, type ApiLimits } from './session.js';
 import type { Caller, TokenTable } from './tokens.js';
 
 /** Answers a request outside the API (the web interface); false when it does not either. */
@@ -72,13 +72,7 @@ export const DEFAULT_HTTP_LIMITS: Readonly<HttpLimits> = {
 
 /** The limits with `given` over the defaults; throws TypeError for one that is not a positive integer or a timeout order that cannot hold. */
 export function httpLimits(given: Partial<HttpLimits> = {}): HttpLimits {
-  const limits = { ...DEFAULT_HTTP_LIMITS };
-  for (const [name, value] of Object.entries(given) as Array<[keyof HttpLimits, number | undefined]>) {
-    if (value === undefined) continue;
-    if (!(name in DEFAULT_HTTP_LIMITS)) throw new TypeError(`unknown limit ${name}`);
-    if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`${name} must be a positive integer, not ${String(value)}`);
-    limits[name] = value;
-  }
+  const limits = positiveLimits<HttpLimits>(DEFAULT_HTTP_LIMITS, given);
   if (limits.headersTimeout > limits.requestTimeout) throw new TypeError(`headersTimeout (${limits.headersTimeout} ms) must not be longer than requestTimeout (${limits.requestTimeout} ms)`);
   return limits;
 }

@@ -51,16 +51,21 @@ export const DEFAULT_LIMITS: Readonly<ApiLimits> = {
   maxSizeResponse: 10_000_000,
 };
 
-/** The limits with `given` over the defaults; throws TypeError for one that is not a positive integer. */
-export function apiLimits(given: Partial<ApiLimits> = {}): ApiLimits {
-  const limits = { ...DEFAULT_LIMITS };
-  for (const [name, value] of Object.entries(given) as Array<[keyof ApiLimits, number | undefined]>) {
+/** Limits: `given` over `defaults`; throws TypeError for an unknown one or one that is not a positive integer. */
+export function positiveLimits<T extends { [K in keyof T]: number }>(defaults: Readonly<T>, given: Partial<T> = {}): T {
+  const limits = { ...defaults };
+  for (const [name, value] of Object.entries(given) as Array<[keyof T & string, number | undefined]>) {
     if (value === undefined) continue;
-    if (!(name in DEFAULT_LIMITS)) throw new TypeError(`unknown limit ${name}`);
+    if (!(name in defaults)) throw new TypeError(`unknown limit ${name}`);
     if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`${name} must be a positive integer, not ${String(value)}`);
-    limits[name] = value;
+    (limits as Record<string, number>)[name] = value;
   }
   return limits;
+}
+
+/** The limits with `given` over the defaults; throws TypeError for one that is not a positive integer. */
+export function apiLimits(given: Partial<ApiLimits> = {}): ApiLimits {
+  return positiveLimits<ApiLimits>(DEFAULT_LIMITS, given);
 }
 
 /** Whether a caller may change anything at all (otherwise the account is read-only to it). */
