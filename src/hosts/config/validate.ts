@@ -96,7 +96,8 @@ export class Validator {
     if (this.worker !== null) return this.worker;
     let worker: Worker;
     try {
-      worker = new Worker(this.file!, { workerData: { schema: this.schema } });
+      // Its own heap, bounded: a compile that ran out of memory would end the worker (a serverFail), not the server.
+      worker = new Worker(this.file!, { workerData: { schema: this.schema }, resourceLimits: { maxOldGenerationSizeMb: 512 } });
     } catch {
       this.inline = true; // a schema that cannot be sent to a thread
       return null;
