@@ -174,6 +174,7 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
   }
   if (entries.length === 0) io.stderr.write('warning: no tokens (set MTA_EXPR_ADMIN_TOKEN or list tokens in --config): every request gets 401\n');
   const live = await openLive(config.configStore ? new PostgresConfigStore(config.configStore) : new FileStore(data!), config, io);
+  live.warmCompiler();
   let environment: ServerEnvironment | null = null;
   let api: ReturnType<typeof createApiServer> | null = null;
   let smtp: RunningSmtp | null = null;

@@ -378,6 +378,11 @@ export class LiveConfig implements ConfigView {
     };
   }
 
+  /** Starts the compile worker of the changes now, so the first change does not wait for it. */
+  warmCompiler(): void {
+    this.validator.warm();
+  }
+
   /** Stops following the store and closes it. */
   async close(): Promise<void> {
     await this.stopFollowing?.();

@@ -92,6 +92,11 @@ export class Validator {
     return Promise.resolve(validateObject(name, overrides, fields, this.schema));
   }
 
+  /** Starts the worker now rather than at the first validation (a server does, at start). */
+  warm(): void {
+    if (!this.inline) this.start();
+  }
+
   private start(): Worker | null {
     if (this.worker !== null) return this.worker;
     let worker: Worker;
