@@ -21,7 +21,8 @@ const external = Object.keys(pkg.dependencies ?? {}).filter((name) => !BUNDLED.h
 
 await build({
   absWorkingDir: root,
-  entryPoints: { cli: 'src/hosts/cli/bin.ts' },
+  // The compile worker of `serve` (config/validate.ts) is a file of its own, beside cli.js.
+  entryPoints: { cli: 'src/hosts/cli/bin.ts', 'validate-worker': 'src/hosts/config/validate-worker.ts' },
   outdir: 'dist',
   chunkNames: 'cli-chunks/[name]-[hash]',
   bundle: true,

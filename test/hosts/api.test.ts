@@ -41,7 +41,10 @@ async function startApi(dir: string, store: ConfigStore = new FileStore(dir)): P
   return { url: `http://127.0.0.1:${(server.address() as { port: number }).port}/api`, live, server, dir };
 }
 
-const stop = (api: Api): Promise<void> => new Promise((resolve) => api.server.close(() => resolve()));
+const stop = async (api: Api): Promise<void> => {
+  await new Promise<void>((resolve) => api.server.close(() => resolve()));
+  await api.live.close();
+};
 
 async function post(api: Api, body: unknown, token: string | null = ADMIN): Promise<{ status: number; json: any }> {
   const res = await fetch(api.url, {
@@ -171,9 +174,9 @@ describe('management API', () => {
     expect(res.json.type).toBe(`urn:ietf:params:jmap:error:${type}`);
   });
 
-  it('answers a request over the size limit with the limit error', async () => {
+  it('answers a request over the size limit with the limit error, HTTP 413', async () => {
     const res = await post(api, JSON.stringify({ using: USING, methodCalls: [], pad: 'x'.repeat(70 * 1024) }));
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(413);
     expect(res.json).toMatchObject({ type: 'urn:ietf:params:jmap:error:limit', limit: 'maxSizeRequest' });
   });
 
@@ -260,7 +263,7 @@ describe('persistence and concurrency', () => {
     expect(history).toHaveLength(50);
     const last = results.find((r) => Number(r.newState) === start + 50);
     expect(last).toBeDefined();
-    expect(readdirSync(dir).sort()).toEqual(['config.json', 'history.jsonl']);
+    expect(readdirSync(dir).sort()).toEqual(['config.json', 'history.jsonl', 'lock']);
     await stop(api);
   });
 
@@ -268,7 +271,8 @@ describe('persistence and concurrency', () => {
     const failing: ConfigStore = { open: async (initial) => initial, commit: async () => Promise.reject(new Error('disk full')), history: async () => [] };
     const api = await startApi(mkdtempSync(join(tmpdir(), 'mta-expr-api-')), failing);
     const r = response(await post(api, SET_AUTH));
-    expect(r).toEqual(['error', expect.objectContaining({ type: 'serverFail', description: 'disk full' }), 'c1']);
+    expect(r).toEqual(['error', expect.objectContaining({ type: 'serverFail', description: expect.stringMatching(/^internal server error \(request [0-9a-f-]{36}; the detail is in the server's log\)$/) }), 'c1']);
+    expect(JSON.stringify(r)).not.toContain('disk full');
     expect(api.live.stateOf('MtaStageAuth')).toBe('0');
     expect(api.live.object('MtaStageAuth').isDefault('maxFailures')).toBe(true);
     await stop(api);

@@ -137,7 +137,7 @@ describe('limits', () => {
       const three = await post(small, { using: USING, methodCalls: [['x:MtaStageAuth/get', {}, 'a'], ['x:MtaStageAuth/get', {}, 'b'], ['x:MtaStageAuth/get', {}, 'c']] });
       expect(three.json.limit).toBe('maxCallsInRequest');
       const big = await post(small, { using: USING, methodCalls: [], pad: 'x'.repeat(2000) });
-      expect([big.status, big.json.limit]).toEqual([400, 'maxSizeRequest']);
+      expect([big.status, big.json.limit]).toEqual([413, 'maxSizeRequest']);
       expect((await call(small, 'x:MtaStageAuth/get', { ids: ['singleton', 'other'] }))[1]).toMatchObject({ type: 'requestTooLarge' });
       expect((await call(small, 'x:MtaStageAuth/set', { update: { a: {}, b: {} }, destroy: ['c'] }))[1]).toMatchObject({ type: 'requestTooLarge' });
       // Two requests whose bodies have not arrived yet hold both places: a third is refused.

@@ -152,6 +152,7 @@ describe('FileStore', () => {
     await first.commit(change('A', '0', '1', '5'));
     // The crash: the next commit's line was appended, config.json not replaced; then a torn line.
     appendFileSync(join(dir, 'history.jsonl'), JSON.stringify({ commit: 2, ...entry('A', '1', '2', 'lost') }) + '\n{"commit": 3, "obj');
+    await first.close();
     const second = new FileStore(dir);
     expect((await second.open(INITIAL)).states.A).toBe('1');
     expect(await second.history('A')).toEqual([entry('A', '0', '1', '5')]);

@@ -21,7 +21,7 @@ describe('a configuration file that cannot be used', () => {
       expect(r.err).toMatch(new RegExp(`^error: config\\.${missing.replace(/[./]/g, '\\$&')}: cannot read: ENOENT[^\\n]*\\n$`));
     }
     writeFileSync(join(dir, 'unknown.json'), '{"MtaStageAuht": {}}');
-    expect(runCli(['policyd', '--config', join(dir, 'unknown.json')]).err).toMatch(/^error: config\.MtaStageAuht: unknown configuration key \(expected users, tls, tokens, stores, directory, dns, configStore, MtaStageAuth, /);
+    expect(runCli(['policyd', '--config', join(dir, 'unknown.json')]).err).toMatch(/^error: config\.MtaStageAuht: unknown configuration key \(expected users, tls, tokens, stores, directory, dns, configStore, [^)]*MtaStageAuth, /);
   });
 
   it('keeps the compile-error form, with its caret, for a bad expression', () => {

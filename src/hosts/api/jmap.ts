@@ -5,10 +5,17 @@
  * unknownCapability, limit); method-level problems are `error` responses (unknownMethod,
  * invalidArguments, invalidResultReference, serverFail, and what the methods answer).
  *
+ * The response is bounded (`maxSizeResponse`): a read whose answer would pass what is left is
+ * answered `requestTooLarge` instead of its data, and a `/set` whose answer would pass it
+ * keeps its outcome without its descriptions and warnings. An error inside the server is a
+ * `serverFail` that says no more than its request id; the detail goes to the server's log
+ * line with that id.
+ *
  * With `urn:mta-expr:jmap:atomic` in `using`, the request runs in one transaction: its
  * changes take effect together when no call is rejected, and none of them otherwise (each
  * `/set` that had succeeded then answers the method error `rolledBack`).
  */
+import { randomUUID } from 'node:crypto';
 import type { ConfigTransaction, ConfigView, LiveConfig } from '../config/live.js';
 import { objectSchema } from '../config/schema.js';
 import { isObject } from '../json.js';
@@ -16,6 +23,46 @@ import { ArgumentError, changes, get, history, set, type MethodContext, type Met
 import { resolveReferences, ResultReferenceError, type Invocation } from './references.js';
 import { ATOMIC, CAPABILITIES, CORE, HISTORY, sessionState, STALWART, type ApiLimits } from './session.js';
 import type { Caller } from './tokens.js';
+
+/** Where an error inside the server is told, with the request id the client gets. */
+export interface RequestLog {
+  /** The id of the request, in the log line and in the answer. */
+  readonly id: string;
+  /** Records the detail of an internal failure (the client learns only the request id). */
+  fail(where: string, error: unknown): void;
+}
+
+/** An internal failure's detail as one log line: the message and where it happened. */
+export function failureDetail(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const frames = (error.stack ?? '').split('\n').slice(1, 6).map((l) => l.trim());
+  return [error.message || error.name, ...frames].join(' | ');
+}
+
+/** What a client is told of an internal failure: that there was one, and the request id. */
+export const internalFailure = (log: RequestLog): string => `internal server error (request ${log.id}; the detail is in the server's log)`;
+
+/** A log that writes each failure as one line through `write` (stderr by default). */
+export function requestLog(id: string, write: (line: string) => void): RequestLog {
+  return { id, fail: (where, error) => write(`api: request ${id}: ${where}: ${failureDetail(error)}\n`) };
+}
+
+const byteSize = (v: unknown): number => Buffer.byteLength(JSON.stringify(v), 'utf8');
+
+/** A `/set` answer without the text that makes it large: its outcome (ids, error types, properties) stays. */
+function trimmedSet(result: Record<string, unknown>, limit: number): Record<string, unknown> {
+  const note = `description left out: the response would be larger than maxSizeResponse (${limit} bytes)`;
+  const out: Record<string, unknown> = { ...result };
+  delete out.warnings;
+  for (const key of ['notCreated', 'notUpdated', 'notDestroyed']) {
+    const errors = result[key];
+    if (!isObject(errors)) continue;
+    const trimmed = Object.create(null) as Record<string, unknown>;
+    for (const [id, e] of Object.entries(errors)) trimmed[id] = isObject(e) ? { ...e, description: note } : e;
+    out[key] = trimmed;
+  }
+  return out;
+}
 
 export { CORE, STALWART } from './session.js';
 
@@ -67,11 +114,17 @@ function parseRequest(text: string, limits: ApiLimits): { calls: Invocation[]; u
 }
 
 /** Runs the calls in order, each with the responses of the earlier ones for its references. */
-async function runCalls(calls: Invocation[], using: Set<string>, context: MethodContext): Promise<Invocation[]> {
+async function runCalls(calls: Invocation[], using: Set<string>, context: MethodContext, log: RequestLog): Promise<Invocation[]> {
   const responses: Invocation[] = [];
+  const limit = context.limits.maxSizeResponse;
+  let size = 0;
+  const push = (r: Invocation): void => {
+    responses.push(r);
+    size += byteSize(r);
+  };
   for (const [name, rawArgs, callId] of calls) {
     const error = (type: string, description?: string): void => {
-      responses.push(['error', description ? { type, description } : { type }, callId]);
+      push(['error', description ? { type, description } : { type }, callId]);
     };
     const m = /^x:([A-Za-z]+)\/([a-z]+)$/.exec(name);
     const objectName = m?.[1];
@@ -84,30 +137,48 @@ async function runCalls(calls: Invocation[], using: Set<string>, context: Method
     try {
       const args = resolveReferences(rawArgs, responses);
       const result = await method.run(objectName, args, context);
-      if (isMethodError(result)) error(result.type, result.description);
-      else responses.push([name, result, callId]);
+      if (isMethodError(result)) {
+        error(result.type, result.description);
+        continue;
+      }
+      const answer: Invocation = [name, result, callId];
+      if (size + byteSize(answer) <= limit) push(answer);
+      else if (method.run === set) push([name, trimmedSet(result, limit), callId]);
+      else error('requestTooLarge', `the response would be larger than maxSizeResponse (${limit} bytes): ask for fewer properties, or split the request`);
     } catch (e) {
       if (e instanceof ArgumentError) error('invalidArguments', e.message);
       else if (e instanceof ResultReferenceError) error('invalidResultReference', e.message);
-      else error('serverFail', e instanceof Error ? e.message : String(e));
+      else {
+        log.fail(name, e);
+        error('serverFail', internalFailure(log));
+      }
     }
   }
   return responses;
 }
 
-/** One JMAP API request: the body text and the caller. */
-export async function handleJmap(text: string, caller: Caller, live: LiveConfig, limits: ApiLimits): Promise<HttpAnswer> {
+/**
+ * One JMAP API request: the body text and the caller. Internal failures are told to `log`
+ * (by default one line on stderr, under a new request id).
+ */
+export async function handleJmap(text: string, caller: Caller, live: LiveConfig, limits: ApiLimits, log: RequestLog = requestLog(randomUUID(), (l) => process.stderr.write(l))): Promise<HttpAnswer> {
   const request = parseRequest(text, limits);
   if ('status' in request) return request;
   const { calls, using, createdIds } = request;
   const base = { caller, limits, createdIds: createdIds ?? (Object.create(null) as Record<string, string>) };
   let methodResponses: Invocation[];
   if (using.has(ATOMIC)) {
-    methodResponses = await live.transaction(
-      caller.name,
-      async (tx) => runCalls(calls, using, { ...base, view: tx, change: async <T>(fn: (t: ConfigTransaction) => T) => fn(tx) }),
-      (responses) => !responses.some(rejects),
-    );
+    try {
+      methodResponses = await live.transaction(
+        caller.name,
+        async (tx) => runCalls(calls, using, { ...base, view: tx, change: async <T>(fn: (t: ConfigTransaction) => T) => fn(tx) }, log),
+        (responses) => !responses.some(rejects),
+      );
+    } catch (e) {
+      // The commit failed (a full disk, a lost store): nothing of the request was applied.
+      log.fail('commit', e);
+      methodResponses = calls.map(([, , callId]): Invocation => ['error', { type: 'serverFail', description: internalFailure(log) }, callId]);
+    }
     const failed = methodResponses.find(rejects);
     if (failed) {
       methodResponses = methodResponses.map((r): Invocation =>
@@ -116,7 +187,7 @@ export async function handleJmap(text: string, caller: Caller, live: LiveConfig,
     }
   } else {
     const view: ConfigView = live;
-    methodResponses = await runCalls(calls, using, { ...base, view, change: (fn) => live.transaction(caller.name, fn) });
+    methodResponses = await runCalls(calls, using, { ...base, view, change: (fn) => live.transaction(caller.name, fn) }, log);
   }
   const body: Record<string, unknown> = { methodResponses, sessionState: sessionState(caller, live.schema, limits) };
   if (createdIds !== null) body.createdIds = createdIds;

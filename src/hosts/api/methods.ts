@@ -7,8 +7,7 @@
  * applied all the same, and the answer carries them in `warnings` (by id, then by field).
  * Maps keyed by client ids have no prototype, so every id is reported, `__proto__` included.
  */
-import { diagnosticJson, type BlockInput } from '../../language/index.js';
-import { lintPatch } from '../config/lint.js';
+import type { BlockInput } from '../../language/index.js';
 import type { ConfigTransaction, ConfigView } from '../config/live.js';
 import { hasOwn, isObject } from '../json.js';
 import { groupPatch, patchBlock, PatchError } from './patch.js';
@@ -128,7 +127,7 @@ export async function set(objectName: string, args: Record<string, unknown>, ctx
   const count = Object.keys(create ?? {}).length + Object.keys(update ?? {}).length + destroyIds.length;
   if (count > ctx.limits.maxObjectsInSet) return { type: 'requestTooLarge', description: `${count} objects; the limit is maxObjectsInSet = ${ctx.limits.maxObjectsInSet}` };
   const expected = typeof ifInState === 'string' ? ifInState : undefined;
-  return ctx.change((tx): Result => {
+  return ctx.change(async (tx): Promise<Result> => {
     const oldState = tx.stateOf(objectName);
     if (expected !== undefined && expected !== oldState) return { type: 'stateMismatch', description: `the state of ${objectName} is ${oldState}, not ${expected}` };
     const notCreated = idMap<MethodError>();
@@ -159,11 +158,11 @@ export async function set(objectName: string, args: Record<string, unknown>, ctx
         notUpdated[id] = e.properties ? { type: e.type, properties: e.properties, description: e.message } : { type: e.type, description: e.message };
         continue;
       }
-      const result = tx.update(objectName, fields);
+      // Compiled and linted in the compile worker: a large block does not hold the event loop.
+      const { result, warnings: found } = await tx.updateOffThread(objectName, fields);
       if (result.ok) {
         updated[id] = null;
-        const found = lintPatch(tx.object(objectName), fields);
-        if (Object.keys(found).length > 0) warnings[id] = Object.fromEntries(Object.entries(found).map(([field, list]) => [field, list.map(diagnosticJson)]));
+        if (Object.keys(found).length > 0) warnings[id] = found;
       } else if (!result.stateMismatch) notUpdated[id] = { type: 'invalidProperties', properties: result.properties, description: result.description };
     }
     return {

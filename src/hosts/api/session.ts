@@ -34,6 +34,11 @@ export interface ApiLimits {
   maxObjectsInGet: number;
   /** Creates, updates and destroys in one `/set`. */
   maxObjectsInSet: number;
+  /**
+   * Largest response body, in bytes (not a limit RFC 8620 names, so not in the session): a
+   * read that would pass it is answered with an error instead of its data.
+   */
+  maxSizeResponse: number;
 }
 
 /** The defaults, those of the reference server. */
@@ -43,18 +48,24 @@ export const DEFAULT_LIMITS: Readonly<ApiLimits> = {
   maxCallsInRequest: 16,
   maxObjectsInGet: 500,
   maxObjectsInSet: 500,
+  maxSizeResponse: 10_000_000,
 };
+
+/** Limits: `given` over `defaults`; throws TypeError for an unknown one or one that is not a positive integer. */
+export function positiveLimits<T extends { [K in keyof T]: number }>(defaults: Readonly<T>, given: Partial<T> = {}): T {
+  const limits = { ...defaults };
+  for (const [name, value] of Object.entries(given) as Array<[keyof T & string, number | undefined]>) {
+    if (value === undefined) continue;
+    if (!(name in defaults)) throw new TypeError(`unknown limit ${name}`);
+    if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`${name} must be a positive integer, not ${String(value)}`);
+    (limits as Record<string, number>)[name] = value;
+  }
+  return limits;
+}
 
 /** The limits with `given` over the defaults; throws TypeError for one that is not a positive integer. */
 export function apiLimits(given: Partial<ApiLimits> = {}): ApiLimits {
-  const limits = { ...DEFAULT_LIMITS };
-  for (const [name, value] of Object.entries(given) as Array<[keyof ApiLimits, number | undefined]>) {
-    if (value === undefined) continue;
-    if (!(name in DEFAULT_LIMITS)) throw new TypeError(`unknown limit ${name}`);
-    if (!Number.isSafeInteger(value) || value < 1) throw new TypeError(`${name} must be a positive integer, not ${String(value)}`);
-    limits[name] = value;
-  }
-  return limits;
+  return positiveLimits<ApiLimits>(DEFAULT_LIMITS, given);
 }
 
 /** Whether a caller may change anything at all (otherwise the account is read-only to it). */

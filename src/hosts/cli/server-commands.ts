@@ -235,6 +235,7 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
   }
   if (entries.length === 0) out.stderr.write('warning: no tokens (set MTA_EXPR_ADMIN_TOKEN or list tokens in --config): every request gets 401\n');
   const live = await openLive(config.configStore ? new PostgresConfigStore(config.configStore) : new FileStore(data!), config, out);
+  live.warmCompiler();
   let environment: ServerEnvironment | null = null;
   let api: ReturnType<typeof createApiServer> | null = null;
   let smtp: RunningSmtp | null = null;
@@ -243,7 +244,16 @@ export async function serveCommand({ values, io }: CommandArgs): Promise<number>
       const tls = values.https ? (config.tls ?? (await selfSignedCertificate(hostnameOf(values)))) : undefined;
       if (values.smtp) environment = await serverEnvironment(config, hostnameOf(values), out);
       const stores = environment?.stores;
-      api = createApiServer({ live, tokens, limits, tls, web: createWebHandler(), ...(stores ? { stores: () => stores.status() } : {}) });
+      api = createApiServer({
+        live,
+        tokens,
+        limits: { ...config.api.limits, ...limits },
+        connections: config.api.connections,
+        log: (line) => out.stderr.write(line),
+        tls,
+        web: createWebHandler(),
+        ...(stores ? { stores: () => stores.status() } : {}),
+      });
       try {
         api.listen(apiPort, host);
         await once(api, 'listening');

@@ -9,10 +9,12 @@
  *     "stores": { "rate": { "type": "redis", "url": "redis://127.0.0.1:6379" } },
  *     "directory": { "domains": ["example.org"] },
  *     "dns": { "servers": ["127.0.0.1:53"], "timeout": "3s" },
- *     "configStore": { "type": "postgresql", "url": "postgresql://mta@db/mail" } }
+ *     "configStore": { "type": "postgresql", "url": "postgresql://mta@db/mail" },
+ *     "api": { "maxConnections": 512, "headersTimeout": "10s", "maxSizeRequest": 10000000 } }
  *
  * `stores`, `directory` and `dns` back the host lookups (lookups/stores.ts); `configStore`
- * is the configuration shared by a cluster (config/postgres-store.ts), used by `serve`.
+ * is the configuration shared by a cluster (config/postgres-store.ts), used by `serve`;
+ * `api` the limits of `serve`'s management API (its connections, timeouts and JMAP limits).
  *
  * What a server runs on is built here once, for `smtp`, `serve` and the tools that show what
  * the server would do (`simulate`, `test`, `replay`): the objects (`serverObjects`: the
@@ -22,6 +24,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { BlockInput, Environment, Lookups } from '../../language/index.js';
+import { DEFAULT_HTTP_LIMITS, httpLimits, type HttpLimits } from '../api/http.js';
+import { DEFAULT_LIMITS, type ApiLimits } from '../api/session.js';
 import { ADMIN_NAME, type TokenEntry } from '../api/tokens.js';
 import { buildObjects, LiveConfig, type ConfigObjects } from '../config/live.js';
 import { ConfigError } from '../config/object.js';
@@ -29,7 +33,7 @@ import { SCHEMA, type Schema } from '../config/schema.js';
 import { configStoreSettings, PostgresConfigStore, type PostgresStoreSettings } from '../config/postgres-store.js';
 import { objectOverrides } from '../config/source.js';
 import type { ConfigStore } from '../config/store.js';
-import { isObject, SettingsError } from '../json.js';
+import { isObject, Settings, SettingsError } from '../json.js';
 import { LOOKUP_KEYS, lookupSettings, openLookups, type LookupSettings, type StoreLookups } from '../lookups/stores.js';
 import type { SmtpUser } from '../smtp/server.js';
 import { CommandError, type Io } from './io.js';
@@ -47,10 +51,33 @@ export interface ServerConfig {
   lookups: LookupSettings;
   /** The shared configuration store of a cluster, when configured. */
   configStore?: PostgresStoreSettings;
+  /** The limits of the management API the file sets (its `api`); the others keep their defaults. */
+  api: { limits: Partial<ApiLimits>; connections: Partial<HttpLimits> };
 }
 
 /** The keys of the file that are not configuration objects. */
-export const SERVER_KEYS = ['users', 'tls', 'tokens', ...LOOKUP_KEYS, 'configStore'];
+export const SERVER_KEYS = ['users', 'tls', 'tokens', ...LOOKUP_KEYS, 'configStore', 'api'];
+
+/** The timeouts among the management API's connection limits (written as durations). */
+const TIMEOUTS: ReadonlyArray<keyof HttpLimits> = ['headersTimeout', 'requestTimeout', 'keepAliveTimeout'];
+
+/** The `api` section: connection limits and timeouts, and the JMAP request limits. */
+export function apiSettings(value: unknown): ServerConfig['api'] {
+  const api: ServerConfig['api'] = { limits: {}, connections: {} };
+  if (value === undefined) return api;
+  const s = Settings.of(value, 'api', [...Object.keys(DEFAULT_HTTP_LIMITS), ...Object.keys(DEFAULT_LIMITS)]);
+  for (const name of Object.keys(DEFAULT_HTTP_LIMITS) as Array<keyof HttpLimits>) {
+    if (!s.has(name)) continue;
+    api.connections[name] = TIMEOUTS.includes(name) ? s.duration(name, 0) : s.integer(name, 0, 1, Number.MAX_SAFE_INTEGER);
+  }
+  for (const name of Object.keys(DEFAULT_LIMITS) as Array<keyof ApiLimits>) if (s.has(name)) api.limits[name] = s.integer(name, 0, 1, Number.MAX_SAFE_INTEGER);
+  try {
+    httpLimits(api.connections);
+  } catch (e) {
+    throw new SettingsError('api', (e as Error).message);
+  }
+  return api;
+}
 
 /** A faulty setting, as the configuration's error. */
 function settings<T>(read: () => T): T {
@@ -90,7 +117,8 @@ export function serverConfig(json: unknown, baseDir = '.', schema: Schema = SCHE
   if (tokens.some((t) => (t as TokenEntry).name === ADMIN_NAME)) throw new ConfigError('config', 'tokens', `the token name ${ADMIN_NAME} is the administrator's ($MTA_EXPR_ADMIN_TOKEN): give this token another name`);
   const lookups = settings(() => lookupSettings(json, baseDir));
   const configStore = json.configStore === undefined ? undefined : settings(() => configStoreSettings(json.configStore));
-  return { objects: buildObjects(overrides, schema), overrides, tokens: tokens as TokenEntry[], users: users as SmtpUser[], tls, lookups, ...(configStore ? { configStore } : {}) };
+  const api = settings(() => apiSettings(json.api));
+  return { objects: buildObjects(overrides, schema), overrides, tokens: tokens as TokenEntry[], users: users as SmtpUser[], tls, lookups, ...(configStore ? { configStore } : {}), api };
 }
 
 /** Where the lines of a running server go: events on stdout, troubles on stderr. */

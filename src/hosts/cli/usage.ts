@@ -86,6 +86,7 @@ const LIMIT_FLAGS: Readonly<Record<string, Flag>> = {
   'max-concurrent-requests': { type: 'string', value: 'N', description: 'requests of one token answered at once (default 4)' },
   'max-objects-in-get': { type: 'string', value: 'N', description: 'ids in one /get (default 500)' },
   'max-objects-in-set': { type: 'string', value: 'N', description: 'creates, updates and destroys in one /set (default 500)' },
+  'max-size-response': { type: 'string', value: 'BYTES', description: 'largest response body (default 10000000)' },
 };
 
 const lints = () => import('./lint-command.js');

@@ -13,11 +13,12 @@
  * force what other nodes commit. When the store is lost, the last good configuration stays
  * in force and `health()` says since when the store is unreachable.
  */
-import { renderFix, type BlockInput } from '../../language/index.js';
+import type { BlockInput } from '../../language/index.js';
 import { hasOwn } from '../json.js';
 import { ConfigError, ConfigObject, sameBlock, type CanonicalBlock } from './object.js';
 import { fieldSchema, objectSchema, SCHEMA, type Schema } from './schema.js';
 import { INITIAL_STATE, type ConfigChange, type ConfigStore, type HistoryEntry, type StoredConfig } from './store.js';
+import { refusalText, Validator } from './validate.js';
 
 /** The compiled configuration objects in force, by name. */
 export type ConfigObjects = Readonly<Record<string, ConfigObject>>;
@@ -107,6 +108,8 @@ export class ConfigTransaction implements ConfigView {
     /** The name of the token making the changes (kept in the history). */
     readonly token: string,
     private readonly now: () => Date,
+    /** Where `updateOffThread` compiles (absent: on this thread). */
+    private readonly validator?: Validator,
   ) {
     this.base = base;
     this.staged = base;
@@ -134,6 +137,34 @@ export class ConfigTransaction implements ConfigView {
    * whole object is compiled before anything is staged.
    */
   update(name: string, patch: Readonly<Record<string, BlockInput | null>>, ifInState?: string): UpdateResult {
+    const merged = this.merge(name, patch, ifInState);
+    if ('ok' in merged) return merged;
+    let object: ConfigObject;
+    try {
+      object = new ConfigObject(name, merged.overrides, this.schema);
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      return { ok: false, stateMismatch: false, properties: [e.field], description: refusalText(e), error: e };
+    }
+    return this.stage(name, object);
+  }
+
+  /**
+   * Applies a patch as `update` does, compiled and linted in the compile worker (validate.ts)
+   * so the event loop is not held: the staged object compiles each field when first used.
+   * Resolves with the lint warnings of the fields the patch set, by field.
+   */
+  async updateOffThread(name: string, patch: Readonly<Record<string, BlockInput | null>>): Promise<{ result: UpdateResult; warnings: Record<string, Array<Record<string, unknown>>> }> {
+    const merged = this.merge(name, patch);
+    if ('ok' in merged) return { result: merged, warnings: {} };
+    const validator = this.validator ?? new Validator(this.schema, { inline: true });
+    const verdict = await validator.validate(name, merged.overrides, Object.keys(patch));
+    if (!verdict.ok) return { result: { ok: false, stateMismatch: false, properties: verdict.properties, description: verdict.description }, warnings: {} };
+    return { result: this.stage(name, new ConfigObject(name, merged.overrides, this.schema, { validated: true })), warnings: verdict.warnings };
+  }
+
+  /** An object's overrides with a patch applied (not yet compiled), or why the patch cannot apply. */
+  private merge(name: string, patch: Readonly<Record<string, BlockInput | null>>, ifInState?: string): { overrides: Record<string, BlockInput> } | Extract<UpdateResult, { ok: false }> {
     const oldState = this.stateOf(name);
     if (ifInState !== undefined && ifInState !== oldState) return { ok: false, stateMismatch: true, state: oldState };
     const schema = objectSchema(this.schema, name);
@@ -142,24 +173,21 @@ export class ConfigTransaction implements ConfigView {
     if (unknown.length > 0) {
       return { ok: false, stateMismatch: false, properties: unknown, description: `unknown propert${unknown.length > 1 ? 'ies' : 'y'}: ${unknown.join(', ')}` };
     }
-    const current = this.object(name);
-    const merged: Record<string, BlockInput> = { ...current.overrides() };
+    const merged: Record<string, BlockInput> = { ...this.object(name).overrides() };
     for (const [field, block] of Object.entries(patch)) {
       if (block === null) delete merged[field];
       else merged[field] = block;
     }
-    let object: ConfigObject;
-    try {
-      object = new ConfigObject(name, merged, this.schema);
-    } catch (e) {
-      if (!(e instanceof ConfigError)) throw e;
-      const detail = typeof e.cause === 'string' ? e.cause : `${e.cause.message}\n${e.cause.snippet}${e.cause.hint ? `\n${renderFix(e.cause.line, e.cause.hint)}` : ''}`;
-      return { ok: false, stateMismatch: false, properties: [e.field], description: `${e.field}: ${detail}`, error: e };
-    }
-    const before = current.overrides();
+    return { overrides: merged };
+  }
+
+  /** Stages an object compiled from a patch: its changed fields, a new state and the history entry (nothing when nothing changed). */
+  private stage(name: string, object: ConfigObject): UpdateResult {
+    const oldState = this.stateOf(name);
+    const before = this.object(name).overrides();
     const after = object.overrides();
     const override = (o: Record<string, CanonicalBlock>, f: string): CanonicalBlock | null => (hasOwn(o, f) ? o[f]! : null);
-    const changed = Object.keys(schema.fields).filter((f) => {
+    const changed = Object.keys(object.schema.fields).filter((f) => {
       const a = override(before, f);
       const b = override(after, f);
       return a === null || b === null ? a !== b : !sameBlock(a, b);
@@ -208,6 +236,7 @@ export class LiveConfig implements ConfigView {
   private storeHealth: StoreHealth = { ok: true, since: new Date().toISOString() };
   private stopFollowing: (() => Promise<void>) | undefined;
   private reloadPending = false;
+  private readonly validator: Validator;
 
   private constructor(
     private readonly store: ConfigStore,
@@ -218,6 +247,7 @@ export class LiveConfig implements ConfigView {
     private readonly now: () => Date,
   ) {
     this.snapshot = snapshot;
+    this.validator = new Validator(schema);
   }
 
   /**
@@ -348,11 +378,17 @@ export class LiveConfig implements ConfigView {
     };
   }
 
+  /** Starts the compile worker of the changes now, so the first change does not wait for it. */
+  warmCompiler(): void {
+    this.validator.warm();
+  }
+
   /** Stops following the store and closes it. */
   async close(): Promise<void> {
     await this.stopFollowing?.();
     this.stopFollowing = undefined;
     await this.queue;
+    await this.validator.close();
     await this.store.close?.();
   }
 
@@ -395,7 +431,7 @@ export class LiveConfig implements ConfigView {
       // A shared store: compare with what the cluster holds now, not with what this process saw last.
       if (this.store.watch !== undefined) this.advance(await this.latest());
       for (let attempt = 1; ; attempt++) {
-        const tx = new ConfigTransaction(this.snapshot, this.schema, this.store, token, this.now);
+        const tx = new ConfigTransaction(this.snapshot, this.schema, this.store, token, this.now, this.validator);
         const result = await fn(tx);
         if (!tx.changed || !commitIf(result)) return result;
         let committed: boolean;

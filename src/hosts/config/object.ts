@@ -85,8 +85,28 @@ export interface CanonicalBlock {
   else: string;
 }
 
-/** The wire form of a block given as a list or in the index-keyed object form; throws CompileError for a bad shape. */
+/** A key of a block or of a condition that is not one of its parts: refused with its path, never stored. */
+function unknownKey(path: string, expected: string): CompileError {
+  return new CompileError({ code: 'invalid-block', message: `unknown key \`${path}\` (${expected})`, source: '', offset: 0, part: { kind: 'else' } });
+}
+
+/** Refuses a key beside `match` and `else`, or beside `if` and `then` in a condition (a list or the index-keyed form). */
+function checkBlockKeys(input: BlockInput): void {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) return; // normalizeBlock says what it must be
+  const extra = Object.keys(input).find((k) => k !== 'match' && k !== 'else');
+  if (extra !== undefined) throw unknownKey(extra, 'a block has only `match` and `else`');
+  const match: unknown = input.match;
+  if (match === null || typeof match !== 'object') return;
+  for (const [index, condition] of Object.entries(match)) {
+    if (condition === null || typeof condition !== 'object' || Array.isArray(condition)) continue;
+    const key = Object.keys(condition).find((k) => k !== 'if' && k !== 'then');
+    if (key !== undefined) throw unknownKey(`match/${index}/${key}`, 'a condition has only `if` and `then`');
+  }
+}
+
+/** The wire form of a block given as a list or in the index-keyed object form; throws CompileError for a bad shape or an unknown key. */
 export function canonicalBlock(input: BlockInput): CanonicalBlock {
+  checkBlockKeys(input);
   const normal = normalizeBlock(input);
   return { match: normal.conditions.map((c) => ({ if: c.if, then: c.then })), else: normal.else ?? '' };
 }
@@ -99,8 +119,15 @@ interface CompiledField {
   /** The configured block, or the default, in wire form. */
   block: CanonicalBlock;
   isDefault: boolean;
-  program: Program;
+  /** The compiled block; a block already validated (in the compile worker) is compiled when first used. */
+  program: Program | (() => Program);
   fallback: Program;
+}
+
+/** A field's program, compiled now if it was left for its first use. */
+function programOf(f: CompiledField): Program {
+  if (typeof f.program === 'function') f.program = f.program();
+  return f.program;
 }
 
 /** Compiled defaults, once per process and field. */
@@ -153,8 +180,10 @@ export class ConfigObject {
    * Compiles an object's fields: `values` overrides some of them (the rest keep their
    * defaults; a value equal to its field's default is the default). Throws ConfigError for
    * an unknown object or field or a block that does not compile; nothing is half-applied.
+   * With `validated` (the blocks were compiled already, in the compile worker: validate.ts)
+   * each field is compiled when first evaluated, not here.
    */
-  constructor(name: string, values: Readonly<Record<string, BlockInput>> = {}, schema: Schema = SCHEMA) {
+  constructor(name: string, values: Readonly<Record<string, BlockInput>> = {}, schema: Schema = SCHEMA, options: { validated?: boolean } = {}) {
     const object = objectSchema(schema, name);
     if (object === undefined) throw new ConfigError(name, '*', 'unknown object');
     for (const field of Object.keys(values)) {
@@ -174,7 +203,8 @@ export class ConfigObject {
         }
         if (sameBlock(configured, defaultBlock(f))) configured = undefined;
       }
-      const program = configured === undefined ? fallback : compileField(name, field, f, configured);
+      const block = configured;
+      const program = block === undefined ? fallback : options.validated ? () => compileField(name, field, f, block) : compileField(name, field, f, block);
       fields.set(field, { schema: f, block: configured ?? defaultBlock(f), isDefault: configured === undefined, program, fallback });
     }
     this.name = name;
@@ -204,7 +234,7 @@ export class ConfigObject {
 
   /** The compiled program of a field (its configured block, or the default). */
   program(field: string): Program {
-    return this.field(field).program;
+    return programOf(this.field(field));
   }
 
   private field(field: string): CompiledField {
@@ -220,7 +250,7 @@ export class ConfigObject {
    */
   async evaluate<T extends FieldType>(field: string, vars: object, env: Environment = {}, onError?: ErrorHook): Promise<FieldValue[T] | undefined> {
     const f = this.field(field);
-    let value = await this.read(f, f.program, field, vars, env, onError);
+    let value = await this.read(f, programOf(f), field, vars, env, onError);
     if (value === undefined && !f.isDefault) value = await this.read(f, f.fallback, field, vars, env, onError);
     return (value === undefined ? f.schema.fallback : value) as FieldValue[T] | undefined;
   }
@@ -253,7 +283,7 @@ export class ConfigObject {
       if (value !== undefined) trace.value = value;
       return value;
     };
-    let value = await traced('field', f.program);
+    let value = await traced('field', programOf(f));
     let from: FieldTrace['from'] = 'field';
     if (value === undefined && !f.isDefault) {
       value = await traced('default', f.fallback);

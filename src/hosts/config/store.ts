@@ -11,9 +11,16 @@
  * (a crash between the two writes) are not history and are cut off at the next commit, so
  * the two files always agree. A cluster of servers shares PostgresConfigStore
  * (postgres-store.ts) instead.
+ *
+ * One process at a time keeps a directory: `DIR/lock` holds the process id of the store that
+ * opened it (created exclusively, removed by `close`). Another store, in this process or
+ * another, is refused while that process runs: the file has no change notification, so a
+ * second server would keep serving what it read at start and write over the first one's
+ * changes. The lock of a process that is gone (killed) is taken over, and the temporary files
+ * of a write it did not finish are removed.
  */
-import { mkdir, open, readFile, rename, truncate, unlink } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readdir, readFile, rename, truncate, unlink, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { BlockInput } from '../../language/index.js';
 import { hasOwn, isObject } from '../json.js';
 
@@ -107,10 +114,33 @@ interface FileConfig extends StoredConfig {
 
 type HistoryLine = HistoryEntry & { commit: number };
 
+/** The data directories the stores of this process hold. */
+const heldDirectories = new Set<string>();
+
+/** Whether a process runs (one of another user counts: it exists). */
+function running(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** The directory is kept by another store. */
+export class StoreLockedError extends Error {
+  override readonly name = 'StoreLockedError';
+}
+
+/** A temporary file of a configuration write (`.config.json.PID.N.tmp`). */
+const TEMPORARY = /^\.config\.json\.[0-9]+\.[0-9]+\.tmp$/;
+
 /** Keeps the configuration in `DIR/config.json` and its history in `DIR/history.jsonl`. */
 export class FileStore implements ConfigStore {
   readonly file: string;
   readonly historyFile: string;
+  readonly lockFile: string;
+  private locked = false;
   private seq = 0;
   private current: FileConfig | null = null;
   /** Bytes of history.jsonl that belong to committed changes. */
@@ -119,13 +149,77 @@ export class FileStore implements ConfigStore {
   constructor(private readonly dir: string) {
     this.file = join(dir, 'config.json');
     this.historyFile = join(dir, 'history.jsonl');
+    this.lockFile = join(dir, 'lock');
   }
 
   describe(): string {
     return this.dir;
   }
 
+  /**
+   * Takes the directory for this store (once: open is called again to read the file anew),
+   * then removes what an unfinished write of an earlier holder left.
+   */
+  private async lock(): Promise<void> {
+    if (this.locked) return;
+    const key = resolve(this.dir);
+    if (heldDirectories.has(key)) throw new StoreLockedError(`${this.dir} is already open in this process: two stores on one directory would lose each other's updates`);
+    await mkdir(this.dir, { recursive: true });
+    const mine = JSON.stringify({ pid: process.pid, since: new Date().toISOString() }) + '\n';
+    // Twice at most: a lock left by a process that is gone is removed once, then taken.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await writeFile(this.lockFile, mine, { flag: 'wx', mode: 0o600 });
+        break;
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      }
+      const holder = await this.lockHolder();
+      // This process's pid in a lock it does not hold is an earlier life of the pid (a restarted container).
+      const alive = holder.pid !== undefined && holder.pid !== process.pid && running(holder.pid);
+      if (alive || attempt === 2) {
+        throw new StoreLockedError(
+          `${this.dir} is in use by another mta-expr serve (process ${holder.pid ?? 'unknown'}${holder.since ? `, since ${holder.since}` : ''}): two servers on one data directory would lose each other's updates; stop that one, or share a configStore (PostgreSQL) between servers (${this.lockFile} is its lock)`,
+        );
+      }
+      await unlink(this.lockFile).catch(() => undefined);
+    }
+    this.locked = true;
+    heldDirectories.add(key);
+    for (const name of await readdir(this.dir)) if (TEMPORARY.test(name)) await unlink(join(this.dir, name)).catch(() => undefined);
+  }
+
+  /** Who holds the lock file: its pid and since when (nothing of a torn or vanished file). */
+  private async lockHolder(): Promise<{ pid?: number; since?: string }> {
+    try {
+      const holder = JSON.parse(await readFile(this.lockFile, 'utf8')) as unknown;
+      if (!isObject(holder)) return {};
+      return { ...(Number.isSafeInteger(holder.pid) ? { pid: holder.pid as number } : {}), ...(typeof holder.since === 'string' ? { since: holder.since } : {}) };
+    } catch {
+      return {};
+    }
+  }
+
+  /** Gives the directory up (another process may then open it). */
+  async close(): Promise<void> {
+    if (!this.locked) return;
+    this.locked = false;
+    heldDirectories.delete(resolve(this.dir));
+    await unlink(this.lockFile).catch(() => undefined);
+  }
+
   async open(initial: StoredConfig): Promise<StoredConfig> {
+    const first = !this.locked;
+    await this.lock();
+    try {
+      return await this.read(initial);
+    } catch (e) {
+      if (first) await this.close(); // nothing was opened: the directory is not kept
+      throw e;
+    }
+  }
+
+  private async read(initial: StoredConfig): Promise<StoredConfig> {
     let text: string | null;
     try {
       text = await readFile(this.file, 'utf8');
