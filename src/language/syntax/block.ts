@@ -66,6 +66,9 @@ export function normalizeBlock(input: BlockInput, maxConditions = Infinity): Nor
     const n = i + 1;
     if (c === null || typeof c !== 'object') throw blockError(`condition ${n} must be an object with \`if\` and \`then\``, { kind: 'if', condition: n });
     const cond = c as Record<string, unknown>;
+    for (const key of Object.keys(cond)) {
+      if (key !== 'if' && key !== 'then') throw blockError(`unknown property \`${key}\` of condition ${n} (expected \`if\` and \`then\`)`, { kind: 'if', condition: n });
+    }
     for (const part of ['if', 'then'] as const) {
       const text = cond[part];
       if (typeof text !== 'string') throw blockError(`\`${part}\` of condition ${n} must be a string`, { kind: part, condition: n });
