@@ -16,10 +16,11 @@
 import { add, BINARY_OPERATORS, type BinaryOperator } from '../operators.js';
 import { fromHost } from '../runtime/host-values.js';
 import { MAX_STRING_LENGTH, stringTooLong } from '../runtime/sizes.js';
-import type { State } from '../runtime/state.js';
+import type { State, VariablesObject } from '../runtime/state.js';
 import { compare, equals, Float, indexValue, INT_MAX, numValue, parseNumber, truthy, type Value } from '../runtime/values.js';
 import type { BinaryNode, MatchNode, Node } from '../syntax/ast.js';
-import { chainOperands, fastReader, isBooleanValued, isPureKey, sameTree, type Closure, type Reader, type Test } from './operands.js';
+import { loose } from './loose.js';
+import { chainOperands, fastReader, isBooleanValued, isPureKey, leavesOf, sameTree, type Closure, type Reader, type Test } from './operands.js';
 import { ReferenceCompiler, type BlockRunner } from './reference.js';
 
 /**
@@ -37,18 +38,13 @@ interface Source {
 const NO_READER: Reader = () => undefined;
 const NO_CLOSURE: Closure = () => '';
 
-function fetch(s: State, kind: number, lit: Value, read: Reader, get: Closure): Value {
-  return kind === 0 ? lit : kind === 1 ? fromHost(read(s.vars)) : get(s);
+function fetch(v: VariablesObject, s: State, kind: number, lit: Value, read: Reader, get: Closure): Value {
+  return kind === 0 ? lit : kind === 1 ? fromHost(read(v)) : get(v, s);
 }
 
 /** The operand as the host gave it when it is a variable (JS numbers and strings are compared directly). */
-function fetchLoose(s: State, kind: number, lit: Value, read: Reader, get: Closure): unknown {
-  return kind === 0 ? lit : kind === 1 ? read(s.vars) : get(s);
-}
-
-/** Normalises a host value or a language value for the slow path of a fused comparison. */
-function loose(x: unknown): Value {
-  return typeof x === 'boolean' ? (x ? 1 : 0) : fromHost(x);
+function fetchLoose(v: VariablesObject, s: State, kind: number, lit: Value, read: Reader, get: Closure): unknown {
+  return kind === 0 ? lit : kind === 1 ? read(v) : get(v, s);
 }
 
 /** One `+` of a sum: a non-empty string absorbs strings and integers directly (JS prints integers as the language does). */
@@ -78,7 +74,7 @@ export class FastCompiler extends ReferenceCompiler {
   protected override build(node: Node): Closure {
     if (node.kind === 'unary' && node.op === '!') {
       const test = this.test(node.operand);
-      return (s) => (test(s) ? 0 : 1);
+      return (v, s) => (test(v, s) ? 0 : 1);
     }
     return super.build(node);
   }
@@ -87,8 +83,8 @@ export class FastCompiler extends ReferenceCompiler {
     if (indexNode.kind === 'literal' && typeof indexNode.value === 'number' && indexNode.value >= 0) {
       const i = indexNode.value;
       const { kind, lit, read, get } = this.source(targetNode);
-      return (s) => {
-        const t = fetch(s, kind, lit, read, get);
+      return (v, s) => {
+        const t = fetch(v, s, kind, lit, read, get);
         if (Array.isArray(t)) return i < t.length ? (t as readonly Value[])[i]! : '';
         return indexValue(t, i);
       };
@@ -100,7 +96,7 @@ export class FastCompiler extends ReferenceCompiler {
     const op = node.op;
     if (isBooleanValued(node, this.functions)) {
       const test = this.test(node);
-      return (s) => (test(s) ? 1 : 0);
+      return (v, s) => (test(v, s) ? 1 : 0);
     }
     const shortCircuit = BINARY_OPERATORS[op].shortCircuit;
     if (shortCircuit !== undefined) {
@@ -109,13 +105,13 @@ export class FastCompiler extends ReferenceCompiler {
       const first = this.compile(head!);
       const others = this.chainTest(rest, shortCircuit);
       return shortCircuit === 'and'
-        ? (s) => {
-            const a = first(s);
-            return !truthy(a) ? a : others(s) ? 1 : 0;
+        ? (v, s) => {
+            const a = first(v, s);
+            return !truthy(a) ? a : others(v, s) ? 1 : 0;
           }
-        : (s) => {
-            const a = first(s);
-            return truthy(a) ? a : others(s) ? 1 : 0;
+        : (v, s) => {
+            const a = first(v, s);
+            return truthy(a) ? a : others(v, s) ? 1 : 0;
           };
     }
     if (op === '+') return this.sum(chainOperands(node));
@@ -129,25 +125,25 @@ export class FastCompiler extends ReferenceCompiler {
     const ka = a.kind, la = a.lit, ra = a.read, ga = a.get;
     const kb = b.kind, lb = b.lit, rb = b.read, gb = b.get;
     // Short sums (the usual `'prefix' + x + '-' + y`) are unrolled.
-    if (sources.length === 2) return (s) => add(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb));
+    if (sources.length === 2) return (v, s) => add(fetch(v, s, ka, la, ra, ga), fetch(v, s, kb, lb, rb, gb));
     if (sources.length === 3) {
       const kc = c!.kind, lc = c!.lit, rc = c!.read, gc = c!.get;
-      return (s) => sumStep(sumStep(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb)), fetch(s, kc, lc, rc, gc));
+      return (v, s) => sumStep(sumStep(fetch(v, s, ka, la, ra, ga), fetch(v, s, kb, lb, rb, gb)), fetch(v, s, kc, lc, rc, gc));
     }
     if (sources.length === 4) {
       const kc = c!.kind, lc = c!.lit, rc = c!.read, gc = c!.get;
       const kd = d!.kind, ld = d!.lit, rd = d!.read, gd = d!.get;
-      return (s) =>
-        sumStep(sumStep(sumStep(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb)), fetch(s, kc, lc, rc, gc)), fetch(s, kd, ld, rd, gd));
+      return (v, s) =>
+        sumStep(sumStep(sumStep(fetch(v, s, ka, la, ra, ga), fetch(v, s, kb, lb, rb, gb)), fetch(v, s, kc, lc, rc, gc)), fetch(v, s, kd, ld, rd, gd));
     }
     const kinds = sources.map((x) => x.kind);
     const lits = sources.map((x) => x.lit);
     const reads = sources.map((x) => x.read);
     const gets = sources.map((x) => x.get);
     const n = nodes.length;
-    return (s) => {
-      let acc = fetch(s, kinds[0]!, lits[0]!, reads[0]!, gets[0]!);
-      for (let i = 1; i < n; i++) acc = sumStep(acc, fetch(s, kinds[i]!, lits[i]!, reads[i]!, gets[i]!));
+    return (v, s) => {
+      let acc = fetch(v, s, kinds[0]!, lits[0]!, reads[0]!, gets[0]!);
+      for (let i = 1; i < n; i++) acc = sumStep(acc, fetch(v, s, kinds[i]!, lits[i]!, reads[i]!, gets[i]!));
       return acc;
     };
   }
@@ -167,27 +163,27 @@ export class FastCompiler extends ReferenceCompiler {
       case 1: {
         const [a] = src as [Source];
         const ka = a.kind, la = a.lit, ra = a.read, ga = a.get;
-        if (asTest) return (s) => truthy(fn(fetch(s, ka, la, ra, ga)));
-        return (s) => fn(fetch(s, ka, la, ra, ga));
+        if (asTest) return (v, s) => truthy(fn(fetch(v, s, ka, la, ra, ga)));
+        return (v, s) => fn(fetch(v, s, ka, la, ra, ga));
       }
       case 2: {
         const [a, b] = src as [Source, Source];
         const ka = a.kind, la = a.lit, ra = a.read, ga = a.get;
         const kb = b.kind, lb = b.lit, rb = b.read, gb = b.get;
-        if (asTest) return (s) => truthy(fn(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb)));
-        return (s) => fn(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb));
+        if (asTest) return (v, s) => truthy(fn(fetch(v, s, ka, la, ra, ga), fetch(v, s, kb, lb, rb, gb)));
+        return (v, s) => fn(fetch(v, s, ka, la, ra, ga), fetch(v, s, kb, lb, rb, gb));
       }
       case 3: {
         const [a, b, c] = src as [Source, Source, Source];
         const ka = a.kind, la = a.lit, ra = a.read, ga = a.get;
         const kb = b.kind, lb = b.lit, rb = b.read, gb = b.get;
         const kc = c.kind, lc = c.lit, rc = c.read, gc = c.get;
-        if (asTest) return (s) => truthy(fn(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb), fetch(s, kc, lc, rc, gc)));
-        return (s) => fn(fetch(s, ka, la, ra, ga), fetch(s, kb, lb, rb, gb), fetch(s, kc, lc, rc, gc));
+        if (asTest) return (v, s) => truthy(fn(fetch(v, s, ka, la, ra, ga), fetch(v, s, kb, lb, rb, gb), fetch(v, s, kc, lc, rc, gc)));
+        return (v, s) => fn(fetch(v, s, ka, la, ra, ga), fetch(v, s, kb, lb, rb, gb), fetch(v, s, kc, lc, rc, gc));
       }
       default:
-        if (asTest) return (s) => truthy(fn(...src.map((x) => fetch(s, x.kind, x.lit, x.read, x.get))));
-        return (s) => fn(...src.map((x) => fetch(s, x.kind, x.lit, x.read, x.get)));
+        if (asTest) return (v, s) => truthy(fn(...src.map((x) => fetch(v, s, x.kind, x.lit, x.read, x.get))));
+        return (v, s) => fn(...src.map((x) => fetch(v, s, x.kind, x.lit, x.read, x.get)));
     }
   }
 
@@ -196,7 +192,7 @@ export class FastCompiler extends ReferenceCompiler {
 
   override test(node: Node): Test {
     const ahead = this.preparedClosure(node);
-    if (ahead !== undefined) return (s) => truthy(ahead(s));
+    if (ahead !== undefined) return (v, s) => truthy(ahead(v, s));
     switch (node.kind) {
       case 'literal': {
         const t = truthy(node.value);
@@ -205,9 +201,11 @@ export class FastCompiler extends ReferenceCompiler {
       case 'constant':
         return () => true;
       case 'variable': {
+        const leaves = leavesOf(node);
+        if (leaves !== undefined) return leaves.test;
         const read = this.reader(node.name);
-        return (s) => {
-          const x = read(s.vars);
+        return (v) => {
+          const x = read(v);
           if (typeof x === 'boolean') return x;
           if (typeof x === 'number') return x !== 0;
           if (typeof x === 'string') return x.length !== 0;
@@ -216,14 +214,16 @@ export class FastCompiler extends ReferenceCompiler {
       }
       case 'unary':
         if (node.op === '!') {
+          const leaves = leavesOf(node.operand);
+          if (leaves !== undefined) return leaves.notTest;
           const t = this.test(node.operand);
-          return (s) => !t(s);
+          return (v, s) => !t(v, s);
         }
         break;
       case 'matches': {
         const match = this.matcher(node as MatchNode);
         const value = this.compile(node.value);
-        return (s) => match(s, value(s));
+        return (v, s) => match(s, value(v, s));
       }
       case 'call':
         return this.call(node.name, node.args, true);
@@ -234,7 +234,7 @@ export class FastCompiler extends ReferenceCompiler {
         if (op === '^') {
           const a = this.test(node.left);
           const b = this.test(node.right);
-          return (s) => a(s) !== b(s);
+          return (v, s) => a(v, s) !== b(v, s);
         }
         if (spec.mirror !== undefined) return this.comparison(node);
         break;
@@ -252,16 +252,16 @@ export class FastCompiler extends ReferenceCompiler {
     if (n === 1) return tests[0]!;
     if (n === 2) {
       const [a, b] = tests as [Test, Test];
-      return kind === 'and' ? (s) => a(s) && b(s) : (s) => a(s) || b(s);
+      return kind === 'and' ? (v, s) => a(v, s) && b(v, s) : (v, s) => a(v, s) || b(v, s);
     }
     if (kind === 'and') {
-      return (s) => {
-        for (let i = 0; i < n; i++) if (!tests[i]!(s)) return false;
+      return (v, s) => {
+        for (let i = 0; i < n; i++) if (!tests[i]!(v, s)) return false;
         return true;
       };
     }
-    return (s) => {
-      for (let i = 0; i < n; i++) if (tests[i]!(s)) return true;
+    return (v, s) => {
+      for (let i = 0; i < n; i++) if (tests[i]!(v, s)) return true;
       return false;
     };
   }
@@ -277,17 +277,17 @@ export class FastCompiler extends ReferenceCompiler {
     const b = this.compile(node.right);
     switch (op) {
       case '==':
-        return (s) => equals(a(s), b(s));
+        return (v, s) => equals(a(v, s), b(v, s));
       case '!=':
-        return (s) => !equals(a(s), b(s));
+        return (v, s) => !equals(a(v, s), b(v, s));
       case '<':
-        return (s) => compare(a(s), b(s)) < 0;
+        return (v, s) => compare(a(v, s), b(v, s)) < 0;
       case '<=':
-        return (s) => compare(a(s), b(s)) <= 0;
+        return (v, s) => compare(a(v, s), b(v, s)) <= 0;
       case '>':
-        return (s) => compare(a(s), b(s)) > 0;
+        return (v, s) => compare(a(v, s), b(v, s)) > 0;
       default:
-        return (s) => compare(a(s), b(s)) >= 0;
+        return (v, s) => compare(a(v, s), b(v, s)) >= 0;
     }
   }
 
@@ -296,12 +296,17 @@ export class FastCompiler extends ReferenceCompiler {
    * decides the result by its test alone: both results are known at compile time.
    */
   private literalComparison(op: BinaryOperator, operand: Node, c: number | string): Test {
+    const leaves = leavesOf(operand);
+    if (leaves !== undefined) {
+      const leaf = typeof c === 'number' ? leaves.number(op, c) : leaves.string(op, c);
+      if (leaf !== undefined) return leaf;
+    }
     if (!isBooleanValued(operand, this.functions)) return fusedComparison(op, this.source(operand), c);
     const test = this.test(operand);
     const evaluate = BINARY_OPERATORS[op].evaluate;
     const whenTrue = truthy(evaluate(1, c));
     const whenFalse = truthy(evaluate(0, c));
-    return (s) => (test(s) ? whenTrue : whenFalse);
+    return (v, s) => (test(v, s) ? whenTrue : whenFalse);
   }
 
   // -------------------------------------------------------------------------
@@ -323,9 +328,9 @@ export class FastCompiler extends ReferenceCompiler {
     const gets = thens.map((t) => t.get);
     const ladder = this.ladder(conditions.map(([when]) => when));
     if (ladder) {
-      return (s) => {
-        const i = ladder(s);
-        return i >= 0 ? fetch(s, kinds[i]!, lits[i]!, reads[i]!, gets[i]!) : other(s);
+      return (v, s) => {
+        const i = ladder(v, s);
+        return i >= 0 ? fetch(v, s, kinds[i]!, lits[i]!, reads[i]!, gets[i]!) : other(v, s);
       };
     }
     const whens = conditions.map(([when]) => this.test(when));
@@ -333,21 +338,21 @@ export class FastCompiler extends ReferenceCompiler {
     if (n === 1) {
       const when = whens[0]!;
       const [k, l, r, g] = [kinds[0]!, lits[0]!, reads[0]!, gets[0]!];
-      return (s) => (when(s) ? fetch(s, k, l, r, g) : other(s));
+      return (v, s) => (when(v, s) ? fetch(v, s, k, l, r, g) : other(v, s));
     }
     if (n === 2) {
       const [w0, w1] = whens as [Test, Test];
       const [k0, l0, r0, g0] = [kinds[0]!, lits[0]!, reads[0]!, gets[0]!];
       const [k1, l1, r1, g1] = [kinds[1]!, lits[1]!, reads[1]!, gets[1]!];
-      return (s) => (w0(s) ? fetch(s, k0, l0, r0, g0) : w1(s) ? fetch(s, k1, l1, r1, g1) : other(s));
+      return (v, s) => (w0(v, s) ? fetch(v, s, k0, l0, r0, g0) : w1(v, s) ? fetch(v, s, k1, l1, r1, g1) : other(v, s));
     }
-    return (s) => {
-      for (let i = 0; i < n; i++) if (whens[i]!(s)) return fetch(s, kinds[i]!, lits[i]!, reads[i]!, gets[i]!);
-      return other(s);
+    return (v, s) => {
+      for (let i = 0; i < n; i++) if (whens[i]!(v, s)) return fetch(v, s, kinds[i]!, lits[i]!, reads[i]!, gets[i]!);
+      return other(v, s);
     };
   }
 
-  private ladder(whens: Node[]): ((s: State) => number) | null {
+  private ladder(whens: Node[]): ((v: VariablesObject, s: State) => number) | null {
     if (whens.length < 4) return null;
     let key: Node | null = null;
     const literals: Array<string | number> = [];
@@ -370,8 +375,8 @@ export class FastCompiler extends ReferenceCompiler {
       if (typeof lit === 'string' && !byString.has(lit)) byString.set(lit, i);
     });
     const get = this.compile(key!);
-    return (s) => {
-      const k = get(s);
+    return (v, s) => {
+      const k = get(v, s);
       if (typeof k === 'number') return byNumber.get(k) ?? -1;
       if (k instanceof Float) return k.value === k.value ? (byNumber.get(k.value) ?? -1) : -1;
       if (typeof k === 'string') {
@@ -397,55 +402,55 @@ function fusedComparison(op: BinaryOperator, operand: Source, c: number | string
   if (typeof c === 'number') {
     switch (op) {
       case '==':
-        return (s) => {
-          const x = fetchLoose(s, kind, lit, read, get);
+        return (v, s) => {
+          const x = fetchLoose(v, s, kind, lit, read, get);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x === c : equals(loose(x), c);
         };
       case '!=':
-        return (s) => {
-          const x = fetchLoose(s, kind, lit, read, get);
+        return (v, s) => {
+          const x = fetchLoose(v, s, kind, lit, read, get);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x !== c : !equals(loose(x), c);
         };
       case '<':
-        return (s) => {
-          const x = fetchLoose(s, kind, lit, read, get);
+        return (v, s) => {
+          const x = fetchLoose(v, s, kind, lit, read, get);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x < c : slow(x) < 0;
         };
       case '<=':
-        return (s) => {
-          const x = fetchLoose(s, kind, lit, read, get);
+        return (v, s) => {
+          const x = fetchLoose(v, s, kind, lit, read, get);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x <= c : slow(x) <= 0;
         };
       case '>':
-        return (s) => {
-          const x = fetchLoose(s, kind, lit, read, get);
+        return (v, s) => {
+          const x = fetchLoose(v, s, kind, lit, read, get);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x > c : slow(x) > 0;
         };
       default:
-        return (s) => {
-          const x = fetchLoose(s, kind, lit, read, get);
+        return (v, s) => {
+          const x = fetchLoose(v, s, kind, lit, read, get);
           return typeof x === 'number' && x < LIMIT && x > -LIMIT ? x >= c : slow(x) >= 0;
         };
     }
   }
   switch (op) {
     case '==':
-      return (s) => {
-        const x = fetchLoose(s, kind, lit, read, get);
+      return (v, s) => {
+        const x = fetchLoose(v, s, kind, lit, read, get);
         return typeof x === 'string' ? x === c : equals(loose(x), c);
       };
     case '!=':
-      return (s) => {
-        const x = fetchLoose(s, kind, lit, read, get);
+      return (v, s) => {
+        const x = fetchLoose(v, s, kind, lit, read, get);
         return typeof x === 'string' ? x !== c : !equals(loose(x), c);
       };
     case '<':
-      return (s) => slow(fetchLoose(s, kind, lit, read, get)) < 0;
+      return (v, s) => slow(fetchLoose(v, s, kind, lit, read, get)) < 0;
     case '<=':
-      return (s) => slow(fetchLoose(s, kind, lit, read, get)) <= 0;
+      return (v, s) => slow(fetchLoose(v, s, kind, lit, read, get)) <= 0;
     case '>':
-      return (s) => slow(fetchLoose(s, kind, lit, read, get)) > 0;
+      return (v, s) => slow(fetchLoose(v, s, kind, lit, read, get)) > 0;
     default:
-      return (s) => slow(fetchLoose(s, kind, lit, read, get)) >= 0;
+      return (v, s) => slow(fetchLoose(v, s, kind, lit, read, get)) >= 0;
   }
 }
