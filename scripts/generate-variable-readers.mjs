@@ -34,6 +34,7 @@ function leaves(n) {
   return `  ${q(n)}: {
     test: (v) => truth(${r}),
     notTest: (v) => !truth(${r}),
+    host: (f) => (v) => f(${r}),
     number: (op, c) => {
       switch (op) {
 ${numbers.join('\n')}
@@ -63,7 +64,8 @@ export function generate(names) {
  * property check.
  *
  * The leaves of a variable are tests that read it and decide in one function: its
- * truthiness, its negation, and its comparison with a number or string literal. They are
+ * truthiness, its negation, its comparison with a number or string literal, and a
+ * function's test on its raw value. They are
  * what fast.ts builds from \`fusedComparison\` and its variable test, without the reader
  * call: the same fast path for the JS type a host supplies, the same slow path (loose.ts)
  * for any other value.
@@ -77,6 +79,8 @@ type Leaf = (v: Vars) => boolean;
 export interface Leaves {
   test: Leaf;
   notTest: Leaf;
+  /** A test on the variable's raw host value (FunctionSpec.hostTest). */
+  host(f: (x: unknown) => boolean): Leaf;
   number(op: string, c: number): Leaf | undefined;
   string(op: string, c: string): Leaf | undefined;
 }

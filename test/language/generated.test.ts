@@ -53,6 +53,21 @@ describe('variable readers', () => {
     expect(checked).toBe(ALL_VARIABLES.length * (2 + NUMBER_OPERATORS.length * NUMBER_LITERALS.length + STRING_OPERATORS.length * STRING_LITERALS.length) * HOST_VALUES.length);
   });
 
+  it('test a predicate on the raw value as the reference closures call it (FunctionSpec.hostTest)', () => {
+    const calls = ["starts_with(rcpt, 'ja')", "ends_with(rcpt, '5')", "contains(rcpt, '2')", "contains(rcpt, '')", "contains(['25', 'a', ''], rcpt)", "contains(['1', '2', '3', '4', '5', '6', '7', '8', '9', 'plain'], rcpt)"];
+    for (const source of calls) {
+      // `x_rcpt` is no known variable: its test reads it through the plain reader.
+      for (const [name, vars] of [['rcpt', (x: unknown) => ({ rcpt: x })], ['x_rcpt', (x: unknown) => ({ x_rcpt: x })]] as const) {
+        const text = source.replace('rcpt', name);
+        const reference = compile(text, { optimize: false, variables: [name] });
+        const fast = compile(text, { variables: [name] });
+        for (const [i, value] of [...HOST_VALUES, 'jane', 'x5', 'a2b', ['25'], [2], ['plain']].entries()) {
+          expect(fast.evaluate(vars(value)), `${text} on host value #${i}`).toBe(reference.evaluate(vars(value)));
+        }
+      }
+    }
+  });
+
   it('have no leaf for an ordering of strings (the generic comparison decides it)', () => {
     for (const op of ['<', '<=', '>', '>=']) expect(FAST_LEAVES.rcpt!.string(op, 'a')).toBeUndefined();
   });

@@ -120,6 +120,13 @@ const leafTest = fc.oneof(
     .map(([name, op, lit, flip]) => (flip ? `${lit} ${op} ${name}` : `${name} ${op} ${lit}`)),
   fc.constantFrom(...VARIABLES),
   fc.constantFrom(...VARIABLES).map((name) => `!${name}`),
+  // Predicates with a test on the raw host value (FunctionSpec.hostTest).
+  fc
+    .tuple(fc.constantFrom('starts_with', 'ends_with', 'contains'), fc.constantFrom(...VARIABLES), fc.constantFrom("'2'", "'x'", "''", "'@'", "'a,b'"))
+    .map(([f, name, lit]) => `${f}(${name}, ${lit})`),
+  fc
+    .tuple(fc.constantFrom("['2', 'x']", "['']", "['1', '2', '3', '4', '5', '6', '7', '8', '9', 'x']", "['25', '02']"), fc.constantFrom(...VARIABLES))
+    .map(([list, name]) => `contains(${list}, ${name})`),
 );
 const leafChain = fc
   .array(fc.tuple(fc.constantFrom('&&', '||'), leafTest), { minLength: 1, maxLength: 4 })

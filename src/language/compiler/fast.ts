@@ -13,6 +13,7 @@
  *   specialise itself on literal arguments (a CIDR parsed once, a list turned into a set);
  * - an if/then ladder comparing one expression with literals becomes a table lookup.
  */
+import type { FunctionSpec } from '../functions/index.js';
 import { add, BINARY_OPERATORS, type BinaryOperator } from '../operators.js';
 import { fromHost } from '../runtime/host-values.js';
 import { MAX_STRING_LENGTH, stringTooLong } from '../runtime/sizes.js';
@@ -154,6 +155,10 @@ export class FastCompiler extends ReferenceCompiler {
   protected override call(name: string, argNodes: Node[], asTest = false): Closure | Test {
     const spec = this.functions.get(name)!;
     const literals = argNodes.map((a) => (a.kind === 'literal' ? a.value : undefined));
+    if (asTest && spec.hostTest !== undefined) {
+      const test = this.hostTest(spec.hostTest, argNodes, literals);
+      if (test !== undefined) return test;
+    }
     const fn = spec.specialize?.(literals) ?? spec.fn;
     if (!fn) throw new Error(`internal: \`${name}\` has no synchronous implementation`);
     const src = argNodes.map((a) => this.source(a));
@@ -185,6 +190,19 @@ export class FastCompiler extends ReferenceCompiler {
         if (asTest) return (v, s) => truthy(fn(...src.map((x) => fetch(v, s, x.kind, x.lit, x.read, x.get))));
         return (v, s) => fn(...src.map((x) => fetch(v, s, x.kind, x.lit, x.read, x.get)));
     }
+  }
+
+  /** A predicate of one variable and literals as a test on the variable's raw value (FunctionSpec.hostTest). */
+  private hostTest(make: NonNullable<FunctionSpec['hostTest']>, argNodes: Node[], literals: ReadonlyArray<Value | undefined>): Test | undefined {
+    const at = argNodes.findIndex((a) => a.kind === 'variable');
+    if (at < 0 || !argNodes.every((a, i) => i === at || a.kind === 'literal')) return undefined;
+    const f = make(literals, at);
+    if (f === undefined) return undefined;
+    const variable = argNodes[at]!;
+    const leaves = leavesOf(variable);
+    if (leaves !== undefined) return leaves.host(f);
+    const read = this.reader((variable as Node & { kind: 'variable' }).name);
+    return (v) => f(read(v));
   }
 
   // -------------------------------------------------------------------------

@@ -8,7 +8,8 @@
  * property check.
  *
  * The leaves of a variable are tests that read it and decide in one function: its
- * truthiness, its negation, and its comparison with a number or string literal. They are
+ * truthiness, its negation, its comparison with a number or string literal, and a
+ * function's test on its raw value. They are
  * what fast.ts builds from `fusedComparison` and its variable test, without the reader
  * call: the same fast path for the JS type a host supplies, the same slow path (loose.ts)
  * for any other value.
@@ -22,6 +23,8 @@ type Leaf = (v: Vars) => boolean;
 export interface Leaves {
   test: Leaf;
   notTest: Leaf;
+  /** A test on the variable's raw host value (FunctionSpec.hostTest). */
+  host(f: (x: unknown) => boolean): Leaf;
   number(op: string, c: number): Leaf | undefined;
   string(op: string, c: string): Leaf | undefined;
 }
@@ -137,6 +140,7 @@ const LEAVES: Record<string, Leaves> = {
   'asn': {
     test: (v) => truth((P.asn === undefined ? v.asn : own(v, 'asn'))),
     notTest: (v) => !truth((P.asn === undefined ? v.asn : own(v, 'asn'))),
+    host: (f) => (v) => f((P.asn === undefined ? v.asn : own(v, 'asn'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.asn === undefined ? v.asn : own(v, 'asn')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -159,6 +163,7 @@ const LEAVES: Record<string, Leaves> = {
   'attributes': {
     test: (v) => truth((P.attributes === undefined ? v.attributes : own(v, 'attributes'))),
     notTest: (v) => !truth((P.attributes === undefined ? v.attributes : own(v, 'attributes'))),
+    host: (f) => (v) => f((P.attributes === undefined ? v.attributes : own(v, 'attributes'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.attributes === undefined ? v.attributes : own(v, 'attributes')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -181,6 +186,7 @@ const LEAVES: Record<string, Leaves> = {
   'authenticated_as': {
     test: (v) => truth((P.authenticated_as === undefined ? v.authenticated_as : own(v, 'authenticated_as'))),
     notTest: (v) => !truth((P.authenticated_as === undefined ? v.authenticated_as : own(v, 'authenticated_as'))),
+    host: (f) => (v) => f((P.authenticated_as === undefined ? v.authenticated_as : own(v, 'authenticated_as'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.authenticated_as === undefined ? v.authenticated_as : own(v, 'authenticated_as')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -203,6 +209,7 @@ const LEAVES: Record<string, Leaves> = {
   'authority': {
     test: (v) => truth((P.authority === undefined ? v.authority : own(v, 'authority'))),
     notTest: (v) => !truth((P.authority === undefined ? v.authority : own(v, 'authority'))),
+    host: (f) => (v) => f((P.authority === undefined ? v.authority : own(v, 'authority'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.authority === undefined ? v.authority : own(v, 'authority')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -225,6 +232,7 @@ const LEAVES: Record<string, Leaves> = {
   'bcc': {
     test: (v) => truth((P.bcc === undefined ? v.bcc : own(v, 'bcc'))),
     notTest: (v) => !truth((P.bcc === undefined ? v.bcc : own(v, 'bcc'))),
+    host: (f) => (v) => f((P.bcc === undefined ? v.bcc : own(v, 'bcc'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.bcc === undefined ? v.bcc : own(v, 'bcc')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -247,6 +255,7 @@ const LEAVES: Record<string, Leaves> = {
   'bcc.domain': {
     test: (v) => truth((P['bcc.domain'] === undefined ? v['bcc.domain'] : own(v, 'bcc.domain'))),
     notTest: (v) => !truth((P['bcc.domain'] === undefined ? v['bcc.domain'] : own(v, 'bcc.domain'))),
+    host: (f) => (v) => f((P['bcc.domain'] === undefined ? v['bcc.domain'] : own(v, 'bcc.domain'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['bcc.domain'] === undefined ? v['bcc.domain'] : own(v, 'bcc.domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -269,6 +278,7 @@ const LEAVES: Record<string, Leaves> = {
   'bcc.local': {
     test: (v) => truth((P['bcc.local'] === undefined ? v['bcc.local'] : own(v, 'bcc.local'))),
     notTest: (v) => !truth((P['bcc.local'] === undefined ? v['bcc.local'] : own(v, 'bcc.local'))),
+    host: (f) => (v) => f((P['bcc.local'] === undefined ? v['bcc.local'] : own(v, 'bcc.local'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['bcc.local'] === undefined ? v['bcc.local'] : own(v, 'bcc.local')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -291,6 +301,7 @@ const LEAVES: Record<string, Leaves> = {
   'bcc.name': {
     test: (v) => truth((P['bcc.name'] === undefined ? v['bcc.name'] : own(v, 'bcc.name'))),
     notTest: (v) => !truth((P['bcc.name'] === undefined ? v['bcc.name'] : own(v, 'bcc.name'))),
+    host: (f) => (v) => f((P['bcc.name'] === undefined ? v['bcc.name'] : own(v, 'bcc.name'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['bcc.name'] === undefined ? v['bcc.name'] : own(v, 'bcc.name')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -313,6 +324,7 @@ const LEAVES: Record<string, Leaves> = {
   'body': {
     test: (v) => truth((P.body === undefined ? v.body : own(v, 'body'))),
     notTest: (v) => !truth((P.body === undefined ? v.body : own(v, 'body'))),
+    host: (f) => (v) => f((P.body === undefined ? v.body : own(v, 'body'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.body === undefined ? v.body : own(v, 'body')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -335,6 +347,7 @@ const LEAVES: Record<string, Leaves> = {
   'body.html': {
     test: (v) => truth((P['body.html'] === undefined ? v['body.html'] : own(v, 'body.html'))),
     notTest: (v) => !truth((P['body.html'] === undefined ? v['body.html'] : own(v, 'body.html'))),
+    host: (f) => (v) => f((P['body.html'] === undefined ? v['body.html'] : own(v, 'body.html'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['body.html'] === undefined ? v['body.html'] : own(v, 'body.html')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -357,6 +370,7 @@ const LEAVES: Record<string, Leaves> = {
   'body.raw': {
     test: (v) => truth((P['body.raw'] === undefined ? v['body.raw'] : own(v, 'body.raw'))),
     notTest: (v) => !truth((P['body.raw'] === undefined ? v['body.raw'] : own(v, 'body.raw'))),
+    host: (f) => (v) => f((P['body.raw'] === undefined ? v['body.raw'] : own(v, 'body.raw'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['body.raw'] === undefined ? v['body.raw'] : own(v, 'body.raw')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -379,6 +393,7 @@ const LEAVES: Record<string, Leaves> = {
   'body.text': {
     test: (v) => truth((P['body.text'] === undefined ? v['body.text'] : own(v, 'body.text'))),
     notTest: (v) => !truth((P['body.text'] === undefined ? v['body.text'] : own(v, 'body.text'))),
+    host: (f) => (v) => f((P['body.text'] === undefined ? v['body.text'] : own(v, 'body.text'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['body.text'] === undefined ? v['body.text'] : own(v, 'body.text')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -401,6 +416,7 @@ const LEAVES: Record<string, Leaves> = {
   'body.words': {
     test: (v) => truth((P['body.words'] === undefined ? v['body.words'] : own(v, 'body.words'))),
     notTest: (v) => !truth((P['body.words'] === undefined ? v['body.words'] : own(v, 'body.words'))),
+    host: (f) => (v) => f((P['body.words'] === undefined ? v['body.words'] : own(v, 'body.words'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['body.words'] === undefined ? v['body.words'] : own(v, 'body.words')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -423,6 +439,7 @@ const LEAVES: Record<string, Leaves> = {
   'cc': {
     test: (v) => truth((P.cc === undefined ? v.cc : own(v, 'cc'))),
     notTest: (v) => !truth((P.cc === undefined ? v.cc : own(v, 'cc'))),
+    host: (f) => (v) => f((P.cc === undefined ? v.cc : own(v, 'cc'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.cc === undefined ? v.cc : own(v, 'cc')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -445,6 +462,7 @@ const LEAVES: Record<string, Leaves> = {
   'cc.domain': {
     test: (v) => truth((P['cc.domain'] === undefined ? v['cc.domain'] : own(v, 'cc.domain'))),
     notTest: (v) => !truth((P['cc.domain'] === undefined ? v['cc.domain'] : own(v, 'cc.domain'))),
+    host: (f) => (v) => f((P['cc.domain'] === undefined ? v['cc.domain'] : own(v, 'cc.domain'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['cc.domain'] === undefined ? v['cc.domain'] : own(v, 'cc.domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -467,6 +485,7 @@ const LEAVES: Record<string, Leaves> = {
   'cc.local': {
     test: (v) => truth((P['cc.local'] === undefined ? v['cc.local'] : own(v, 'cc.local'))),
     notTest: (v) => !truth((P['cc.local'] === undefined ? v['cc.local'] : own(v, 'cc.local'))),
+    host: (f) => (v) => f((P['cc.local'] === undefined ? v['cc.local'] : own(v, 'cc.local'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['cc.local'] === undefined ? v['cc.local'] : own(v, 'cc.local')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -489,6 +508,7 @@ const LEAVES: Record<string, Leaves> = {
   'cc.name': {
     test: (v) => truth((P['cc.name'] === undefined ? v['cc.name'] : own(v, 'cc.name'))),
     notTest: (v) => !truth((P['cc.name'] === undefined ? v['cc.name'] : own(v, 'cc.name'))),
+    host: (f) => (v) => f((P['cc.name'] === undefined ? v['cc.name'] : own(v, 'cc.name'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['cc.name'] === undefined ? v['cc.name'] : own(v, 'cc.name')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -511,6 +531,7 @@ const LEAVES: Record<string, Leaves> = {
   'country': {
     test: (v) => truth((P.country === undefined ? v.country : own(v, 'country'))),
     notTest: (v) => !truth((P.country === undefined ? v.country : own(v, 'country'))),
+    host: (f) => (v) => f((P.country === undefined ? v.country : own(v, 'country'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.country === undefined ? v.country : own(v, 'country')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -533,6 +554,7 @@ const LEAVES: Record<string, Leaves> = {
   'domain': {
     test: (v) => truth((P.domain === undefined ? v.domain : own(v, 'domain'))),
     notTest: (v) => !truth((P.domain === undefined ? v.domain : own(v, 'domain'))),
+    host: (f) => (v) => f((P.domain === undefined ? v.domain : own(v, 'domain'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.domain === undefined ? v.domain : own(v, 'domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -555,6 +577,7 @@ const LEAVES: Record<string, Leaves> = {
   'email': {
     test: (v) => truth((P.email === undefined ? v.email : own(v, 'email'))),
     notTest: (v) => !truth((P.email === undefined ? v.email : own(v, 'email'))),
+    host: (f) => (v) => f((P.email === undefined ? v.email : own(v, 'email'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.email === undefined ? v.email : own(v, 'email')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -577,6 +600,7 @@ const LEAVES: Record<string, Leaves> = {
   'email_lower': {
     test: (v) => truth((P.email_lower === undefined ? v.email_lower : own(v, 'email_lower'))),
     notTest: (v) => !truth((P.email_lower === undefined ? v.email_lower : own(v, 'email_lower'))),
+    host: (f) => (v) => f((P.email_lower === undefined ? v.email_lower : own(v, 'email_lower'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.email_lower === undefined ? v.email_lower : own(v, 'email_lower')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -599,6 +623,7 @@ const LEAVES: Record<string, Leaves> = {
   'env_from': {
     test: (v) => truth((P.env_from === undefined ? v.env_from : own(v, 'env_from'))),
     notTest: (v) => !truth((P.env_from === undefined ? v.env_from : own(v, 'env_from'))),
+    host: (f) => (v) => f((P.env_from === undefined ? v.env_from : own(v, 'env_from'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.env_from === undefined ? v.env_from : own(v, 'env_from')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -621,6 +646,7 @@ const LEAVES: Record<string, Leaves> = {
   'env_from.domain': {
     test: (v) => truth((P['env_from.domain'] === undefined ? v['env_from.domain'] : own(v, 'env_from.domain'))),
     notTest: (v) => !truth((P['env_from.domain'] === undefined ? v['env_from.domain'] : own(v, 'env_from.domain'))),
+    host: (f) => (v) => f((P['env_from.domain'] === undefined ? v['env_from.domain'] : own(v, 'env_from.domain'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['env_from.domain'] === undefined ? v['env_from.domain'] : own(v, 'env_from.domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -643,6 +669,7 @@ const LEAVES: Record<string, Leaves> = {
   'env_from.local': {
     test: (v) => truth((P['env_from.local'] === undefined ? v['env_from.local'] : own(v, 'env_from.local'))),
     notTest: (v) => !truth((P['env_from.local'] === undefined ? v['env_from.local'] : own(v, 'env_from.local'))),
+    host: (f) => (v) => f((P['env_from.local'] === undefined ? v['env_from.local'] : own(v, 'env_from.local'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['env_from.local'] === undefined ? v['env_from.local'] : own(v, 'env_from.local')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -665,6 +692,7 @@ const LEAVES: Record<string, Leaves> = {
   'env_to': {
     test: (v) => truth((P.env_to === undefined ? v.env_to : own(v, 'env_to'))),
     notTest: (v) => !truth((P.env_to === undefined ? v.env_to : own(v, 'env_to'))),
+    host: (f) => (v) => f((P.env_to === undefined ? v.env_to : own(v, 'env_to'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.env_to === undefined ? v.env_to : own(v, 'env_to')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -687,6 +715,7 @@ const LEAVES: Record<string, Leaves> = {
   'expires_in': {
     test: (v) => truth((P.expires_in === undefined ? v.expires_in : own(v, 'expires_in'))),
     notTest: (v) => !truth((P.expires_in === undefined ? v.expires_in : own(v, 'expires_in'))),
+    host: (f) => (v) => f((P.expires_in === undefined ? v.expires_in : own(v, 'expires_in'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.expires_in === undefined ? v.expires_in : own(v, 'expires_in')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -709,6 +738,7 @@ const LEAVES: Record<string, Leaves> = {
   'from': {
     test: (v) => truth((P.from === undefined ? v.from : own(v, 'from'))),
     notTest: (v) => !truth((P.from === undefined ? v.from : own(v, 'from'))),
+    host: (f) => (v) => f((P.from === undefined ? v.from : own(v, 'from'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.from === undefined ? v.from : own(v, 'from')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -731,6 +761,7 @@ const LEAVES: Record<string, Leaves> = {
   'from.domain': {
     test: (v) => truth((P['from.domain'] === undefined ? v['from.domain'] : own(v, 'from.domain'))),
     notTest: (v) => !truth((P['from.domain'] === undefined ? v['from.domain'] : own(v, 'from.domain'))),
+    host: (f) => (v) => f((P['from.domain'] === undefined ? v['from.domain'] : own(v, 'from.domain'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['from.domain'] === undefined ? v['from.domain'] : own(v, 'from.domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -753,6 +784,7 @@ const LEAVES: Record<string, Leaves> = {
   'from.local': {
     test: (v) => truth((P['from.local'] === undefined ? v['from.local'] : own(v, 'from.local'))),
     notTest: (v) => !truth((P['from.local'] === undefined ? v['from.local'] : own(v, 'from.local'))),
+    host: (f) => (v) => f((P['from.local'] === undefined ? v['from.local'] : own(v, 'from.local'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['from.local'] === undefined ? v['from.local'] : own(v, 'from.local')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -775,6 +807,7 @@ const LEAVES: Record<string, Leaves> = {
   'from.name': {
     test: (v) => truth((P['from.name'] === undefined ? v['from.name'] : own(v, 'from.name'))),
     notTest: (v) => !truth((P['from.name'] === undefined ? v['from.name'] : own(v, 'from.name'))),
+    host: (f) => (v) => f((P['from.name'] === undefined ? v['from.name'] : own(v, 'from.name'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['from.name'] === undefined ? v['from.name'] : own(v, 'from.name')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -797,6 +830,7 @@ const LEAVES: Record<string, Leaves> = {
   'headers': {
     test: (v) => truth((P.headers === undefined ? v.headers : own(v, 'headers'))),
     notTest: (v) => !truth((P.headers === undefined ? v.headers : own(v, 'headers'))),
+    host: (f) => (v) => f((P.headers === undefined ? v.headers : own(v, 'headers'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.headers === undefined ? v.headers : own(v, 'headers')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -819,6 +853,7 @@ const LEAVES: Record<string, Leaves> = {
   'helo_domain': {
     test: (v) => truth((P.helo_domain === undefined ? v.helo_domain : own(v, 'helo_domain'))),
     notTest: (v) => !truth((P.helo_domain === undefined ? v.helo_domain : own(v, 'helo_domain'))),
+    host: (f) => (v) => f((P.helo_domain === undefined ? v.helo_domain : own(v, 'helo_domain'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.helo_domain === undefined ? v.helo_domain : own(v, 'helo_domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -841,6 +876,7 @@ const LEAVES: Record<string, Leaves> = {
   'host': {
     test: (v) => truth((P.host === undefined ? v.host : own(v, 'host'))),
     notTest: (v) => !truth((P.host === undefined ? v.host : own(v, 'host'))),
+    host: (f) => (v) => f((P.host === undefined ? v.host : own(v, 'host'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.host === undefined ? v.host : own(v, 'host')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -863,6 +899,7 @@ const LEAVES: Record<string, Leaves> = {
   'ip': {
     test: (v) => truth((P.ip === undefined ? v.ip : own(v, 'ip'))),
     notTest: (v) => !truth((P.ip === undefined ? v.ip : own(v, 'ip'))),
+    host: (f) => (v) => f((P.ip === undefined ? v.ip : own(v, 'ip'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.ip === undefined ? v.ip : own(v, 'ip')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -885,6 +922,7 @@ const LEAVES: Record<string, Leaves> = {
   'ip_reverse': {
     test: (v) => truth((P.ip_reverse === undefined ? v.ip_reverse : own(v, 'ip_reverse'))),
     notTest: (v) => !truth((P.ip_reverse === undefined ? v.ip_reverse : own(v, 'ip_reverse'))),
+    host: (f) => (v) => f((P.ip_reverse === undefined ? v.ip_reverse : own(v, 'ip_reverse'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.ip_reverse === undefined ? v.ip_reverse : own(v, 'ip_reverse')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -907,6 +945,7 @@ const LEAVES: Record<string, Leaves> = {
   'is_tls': {
     test: (v) => truth((P.is_tls === undefined ? v.is_tls : own(v, 'is_tls'))),
     notTest: (v) => !truth((P.is_tls === undefined ? v.is_tls : own(v, 'is_tls'))),
+    host: (f) => (v) => f((P.is_tls === undefined ? v.is_tls : own(v, 'is_tls'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.is_tls === undefined ? v.is_tls : own(v, 'is_tls')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -929,6 +968,7 @@ const LEAVES: Record<string, Leaves> = {
   'is_v4': {
     test: (v) => truth((P.is_v4 === undefined ? v.is_v4 : own(v, 'is_v4'))),
     notTest: (v) => !truth((P.is_v4 === undefined ? v.is_v4 : own(v, 'is_v4'))),
+    host: (f) => (v) => f((P.is_v4 === undefined ? v.is_v4 : own(v, 'is_v4'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.is_v4 === undefined ? v.is_v4 : own(v, 'is_v4')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -951,6 +991,7 @@ const LEAVES: Record<string, Leaves> = {
   'is_v6': {
     test: (v) => truth((P.is_v6 === undefined ? v.is_v6 : own(v, 'is_v6'))),
     notTest: (v) => !truth((P.is_v6 === undefined ? v.is_v6 : own(v, 'is_v6'))),
+    host: (f) => (v) => f((P.is_v6 === undefined ? v.is_v6 : own(v, 'is_v6'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.is_v6 === undefined ? v.is_v6 : own(v, 'is_v6')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -973,6 +1014,7 @@ const LEAVES: Record<string, Leaves> = {
   'last_error': {
     test: (v) => truth((P.last_error === undefined ? v.last_error : own(v, 'last_error'))),
     notTest: (v) => !truth((P.last_error === undefined ? v.last_error : own(v, 'last_error'))),
+    host: (f) => (v) => f((P.last_error === undefined ? v.last_error : own(v, 'last_error'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.last_error === undefined ? v.last_error : own(v, 'last_error')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -995,6 +1037,7 @@ const LEAVES: Record<string, Leaves> = {
   'last_status': {
     test: (v) => truth((P.last_status === undefined ? v.last_status : own(v, 'last_status'))),
     notTest: (v) => !truth((P.last_status === undefined ? v.last_status : own(v, 'last_status'))),
+    host: (f) => (v) => f((P.last_status === undefined ? v.last_status : own(v, 'last_status'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.last_status === undefined ? v.last_status : own(v, 'last_status')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1017,6 +1060,7 @@ const LEAVES: Record<string, Leaves> = {
   'listener': {
     test: (v) => truth((P.listener === undefined ? v.listener : own(v, 'listener'))),
     notTest: (v) => !truth((P.listener === undefined ? v.listener : own(v, 'listener'))),
+    host: (f) => (v) => f((P.listener === undefined ? v.listener : own(v, 'listener'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.listener === undefined ? v.listener : own(v, 'listener')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1039,6 +1083,7 @@ const LEAVES: Record<string, Leaves> = {
   'local': {
     test: (v) => truth((P.local === undefined ? v.local : own(v, 'local'))),
     notTest: (v) => !truth((P.local === undefined ? v.local : own(v, 'local'))),
+    host: (f) => (v) => f((P.local === undefined ? v.local : own(v, 'local'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.local === undefined ? v.local : own(v, 'local')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1061,6 +1106,7 @@ const LEAVES: Record<string, Leaves> = {
   'local_ip': {
     test: (v) => truth((P.local_ip === undefined ? v.local_ip : own(v, 'local_ip'))),
     notTest: (v) => !truth((P.local_ip === undefined ? v.local_ip : own(v, 'local_ip'))),
+    host: (f) => (v) => f((P.local_ip === undefined ? v.local_ip : own(v, 'local_ip'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.local_ip === undefined ? v.local_ip : own(v, 'local_ip')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1083,6 +1129,7 @@ const LEAVES: Record<string, Leaves> = {
   'local_port': {
     test: (v) => truth((P.local_port === undefined ? v.local_port : own(v, 'local_port'))),
     notTest: (v) => !truth((P.local_port === undefined ? v.local_port : own(v, 'local_port'))),
+    host: (f) => (v) => f((P.local_port === undefined ? v.local_port : own(v, 'local_port'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.local_port === undefined ? v.local_port : own(v, 'local_port')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1105,6 +1152,7 @@ const LEAVES: Record<string, Leaves> = {
   'location': {
     test: (v) => truth((P.location === undefined ? v.location : own(v, 'location'))),
     notTest: (v) => !truth((P.location === undefined ? v.location : own(v, 'location'))),
+    host: (f) => (v) => f((P.location === undefined ? v.location : own(v, 'location'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.location === undefined ? v.location : own(v, 'location')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1127,6 +1175,7 @@ const LEAVES: Record<string, Leaves> = {
   'method': {
     test: (v) => truth((P.method === undefined ? v.method : own(v, 'method'))),
     notTest: (v) => !truth((P.method === undefined ? v.method : own(v, 'method'))),
+    host: (f) => (v) => f((P.method === undefined ? v.method : own(v, 'method'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.method === undefined ? v.method : own(v, 'method')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1149,6 +1198,7 @@ const LEAVES: Record<string, Leaves> = {
   'mx': {
     test: (v) => truth((P.mx === undefined ? v.mx : own(v, 'mx'))),
     notTest: (v) => !truth((P.mx === undefined ? v.mx : own(v, 'mx'))),
+    host: (f) => (v) => f((P.mx === undefined ? v.mx : own(v, 'mx'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.mx === undefined ? v.mx : own(v, 'mx')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1171,6 +1221,7 @@ const LEAVES: Record<string, Leaves> = {
   'name': {
     test: (v) => truth((P.name === undefined ? v.name : own(v, 'name'))),
     notTest: (v) => !truth((P.name === undefined ? v.name : own(v, 'name'))),
+    host: (f) => (v) => f((P.name === undefined ? v.name : own(v, 'name'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.name === undefined ? v.name : own(v, 'name')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1193,6 +1244,7 @@ const LEAVES: Record<string, Leaves> = {
   'name_lower': {
     test: (v) => truth((P.name_lower === undefined ? v.name_lower : own(v, 'name_lower'))),
     notTest: (v) => !truth((P.name_lower === undefined ? v.name_lower : own(v, 'name_lower'))),
+    host: (f) => (v) => f((P.name_lower === undefined ? v.name_lower : own(v, 'name_lower'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.name_lower === undefined ? v.name_lower : own(v, 'name_lower')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1215,6 +1267,7 @@ const LEAVES: Record<string, Leaves> = {
   'notify_num': {
     test: (v) => truth((P.notify_num === undefined ? v.notify_num : own(v, 'notify_num'))),
     notTest: (v) => !truth((P.notify_num === undefined ? v.notify_num : own(v, 'notify_num'))),
+    host: (f) => (v) => f((P.notify_num === undefined ? v.notify_num : own(v, 'notify_num'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.notify_num === undefined ? v.notify_num : own(v, 'notify_num')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1237,6 +1290,7 @@ const LEAVES: Record<string, Leaves> = {
   'octets': {
     test: (v) => truth((P.octets === undefined ? v.octets : own(v, 'octets'))),
     notTest: (v) => !truth((P.octets === undefined ? v.octets : own(v, 'octets'))),
+    host: (f) => (v) => f((P.octets === undefined ? v.octets : own(v, 'octets'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.octets === undefined ? v.octets : own(v, 'octets')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1259,6 +1313,7 @@ const LEAVES: Record<string, Leaves> = {
   'path': {
     test: (v) => truth((P.path === undefined ? v.path : own(v, 'path'))),
     notTest: (v) => !truth((P.path === undefined ? v.path : own(v, 'path'))),
+    host: (f) => (v) => f((P.path === undefined ? v.path : own(v, 'path'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.path === undefined ? v.path : own(v, 'path')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1281,6 +1336,7 @@ const LEAVES: Record<string, Leaves> = {
   'path_query': {
     test: (v) => truth((P.path_query === undefined ? v.path_query : own(v, 'path_query'))),
     notTest: (v) => !truth((P.path_query === undefined ? v.path_query : own(v, 'path_query'))),
+    host: (f) => (v) => f((P.path_query === undefined ? v.path_query : own(v, 'path_query'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.path_query === undefined ? v.path_query : own(v, 'path_query')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1303,6 +1359,7 @@ const LEAVES: Record<string, Leaves> = {
   'port': {
     test: (v) => truth((P.port === undefined ? v.port : own(v, 'port'))),
     notTest: (v) => !truth((P.port === undefined ? v.port : own(v, 'port'))),
+    host: (f) => (v) => f((P.port === undefined ? v.port : own(v, 'port'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.port === undefined ? v.port : own(v, 'port')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1325,6 +1382,7 @@ const LEAVES: Record<string, Leaves> = {
   'priority': {
     test: (v) => truth((P.priority === undefined ? v.priority : own(v, 'priority'))),
     notTest: (v) => !truth((P.priority === undefined ? v.priority : own(v, 'priority'))),
+    host: (f) => (v) => f((P.priority === undefined ? v.priority : own(v, 'priority'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.priority === undefined ? v.priority : own(v, 'priority')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1347,6 +1405,7 @@ const LEAVES: Record<string, Leaves> = {
   'protocol': {
     test: (v) => truth((P.protocol === undefined ? v.protocol : own(v, 'protocol'))),
     notTest: (v) => !truth((P.protocol === undefined ? v.protocol : own(v, 'protocol'))),
+    host: (f) => (v) => f((P.protocol === undefined ? v.protocol : own(v, 'protocol'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.protocol === undefined ? v.protocol : own(v, 'protocol')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1369,6 +1428,7 @@ const LEAVES: Record<string, Leaves> = {
   'query': {
     test: (v) => truth((P.query === undefined ? v.query : own(v, 'query'))),
     notTest: (v) => !truth((P.query === undefined ? v.query : own(v, 'query'))),
+    host: (f) => (v) => f((P.query === undefined ? v.query : own(v, 'query'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.query === undefined ? v.query : own(v, 'query')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1391,6 +1451,7 @@ const LEAVES: Record<string, Leaves> = {
   'queue_age': {
     test: (v) => truth((P.queue_age === undefined ? v.queue_age : own(v, 'queue_age'))),
     notTest: (v) => !truth((P.queue_age === undefined ? v.queue_age : own(v, 'queue_age'))),
+    host: (f) => (v) => f((P.queue_age === undefined ? v.queue_age : own(v, 'queue_age'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.queue_age === undefined ? v.queue_age : own(v, 'queue_age')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1413,6 +1474,7 @@ const LEAVES: Record<string, Leaves> = {
   'queue_name': {
     test: (v) => truth((P.queue_name === undefined ? v.queue_name : own(v, 'queue_name'))),
     notTest: (v) => !truth((P.queue_name === undefined ? v.queue_name : own(v, 'queue_name'))),
+    host: (f) => (v) => f((P.queue_name === undefined ? v.queue_name : own(v, 'queue_name'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.queue_name === undefined ? v.queue_name : own(v, 'queue_name')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1435,6 +1497,7 @@ const LEAVES: Record<string, Leaves> = {
   'raw': {
     test: (v) => truth((P.raw === undefined ? v.raw : own(v, 'raw'))),
     notTest: (v) => !truth((P.raw === undefined ? v.raw : own(v, 'raw'))),
+    host: (f) => (v) => f((P.raw === undefined ? v.raw : own(v, 'raw'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.raw === undefined ? v.raw : own(v, 'raw')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1457,6 +1520,7 @@ const LEAVES: Record<string, Leaves> = {
   'raw_lower': {
     test: (v) => truth((P.raw_lower === undefined ? v.raw_lower : own(v, 'raw_lower'))),
     notTest: (v) => !truth((P.raw_lower === undefined ? v.raw_lower : own(v, 'raw_lower'))),
+    host: (f) => (v) => f((P.raw_lower === undefined ? v.raw_lower : own(v, 'raw_lower'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.raw_lower === undefined ? v.raw_lower : own(v, 'raw_lower')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1479,6 +1543,7 @@ const LEAVES: Record<string, Leaves> = {
   'rcpt': {
     test: (v) => truth((P.rcpt === undefined ? v.rcpt : own(v, 'rcpt'))),
     notTest: (v) => !truth((P.rcpt === undefined ? v.rcpt : own(v, 'rcpt'))),
+    host: (f) => (v) => f((P.rcpt === undefined ? v.rcpt : own(v, 'rcpt'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.rcpt === undefined ? v.rcpt : own(v, 'rcpt')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1501,6 +1566,7 @@ const LEAVES: Record<string, Leaves> = {
   'rcpt_domain': {
     test: (v) => truth((P.rcpt_domain === undefined ? v.rcpt_domain : own(v, 'rcpt_domain'))),
     notTest: (v) => !truth((P.rcpt_domain === undefined ? v.rcpt_domain : own(v, 'rcpt_domain'))),
+    host: (f) => (v) => f((P.rcpt_domain === undefined ? v.rcpt_domain : own(v, 'rcpt_domain'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.rcpt_domain === undefined ? v.rcpt_domain : own(v, 'rcpt_domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1523,6 +1589,7 @@ const LEAVES: Record<string, Leaves> = {
   'received_from_ip': {
     test: (v) => truth((P.received_from_ip === undefined ? v.received_from_ip : own(v, 'received_from_ip'))),
     notTest: (v) => !truth((P.received_from_ip === undefined ? v.received_from_ip : own(v, 'received_from_ip'))),
+    host: (f) => (v) => f((P.received_from_ip === undefined ? v.received_from_ip : own(v, 'received_from_ip'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.received_from_ip === undefined ? v.received_from_ip : own(v, 'received_from_ip')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1545,6 +1612,7 @@ const LEAVES: Record<string, Leaves> = {
   'received_via_port': {
     test: (v) => truth((P.received_via_port === undefined ? v.received_via_port : own(v, 'received_via_port'))),
     notTest: (v) => !truth((P.received_via_port === undefined ? v.received_via_port : own(v, 'received_via_port'))),
+    host: (f) => (v) => f((P.received_via_port === undefined ? v.received_via_port : own(v, 'received_via_port'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.received_via_port === undefined ? v.received_via_port : own(v, 'received_via_port')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1567,6 +1635,7 @@ const LEAVES: Record<string, Leaves> = {
   'recipients': {
     test: (v) => truth((P.recipients === undefined ? v.recipients : own(v, 'recipients'))),
     notTest: (v) => !truth((P.recipients === undefined ? v.recipients : own(v, 'recipients'))),
+    host: (f) => (v) => f((P.recipients === undefined ? v.recipients : own(v, 'recipients'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.recipients === undefined ? v.recipients : own(v, 'recipients')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1589,6 +1658,7 @@ const LEAVES: Record<string, Leaves> = {
   'remote_ip': {
     test: (v) => truth((P.remote_ip === undefined ? v.remote_ip : own(v, 'remote_ip'))),
     notTest: (v) => !truth((P.remote_ip === undefined ? v.remote_ip : own(v, 'remote_ip'))),
+    host: (f) => (v) => f((P.remote_ip === undefined ? v.remote_ip : own(v, 'remote_ip'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.remote_ip === undefined ? v.remote_ip : own(v, 'remote_ip')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1611,6 +1681,7 @@ const LEAVES: Record<string, Leaves> = {
   'remote_ip.ptr': {
     test: (v) => truth((P['remote_ip.ptr'] === undefined ? v['remote_ip.ptr'] : own(v, 'remote_ip.ptr'))),
     notTest: (v) => !truth((P['remote_ip.ptr'] === undefined ? v['remote_ip.ptr'] : own(v, 'remote_ip.ptr'))),
+    host: (f) => (v) => f((P['remote_ip.ptr'] === undefined ? v['remote_ip.ptr'] : own(v, 'remote_ip.ptr'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['remote_ip.ptr'] === undefined ? v['remote_ip.ptr'] : own(v, 'remote_ip.ptr')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1633,6 +1704,7 @@ const LEAVES: Record<string, Leaves> = {
   'remote_port': {
     test: (v) => truth((P.remote_port === undefined ? v.remote_port : own(v, 'remote_port'))),
     notTest: (v) => !truth((P.remote_port === undefined ? v.remote_port : own(v, 'remote_port'))),
+    host: (f) => (v) => f((P.remote_port === undefined ? v.remote_port : own(v, 'remote_port'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.remote_port === undefined ? v.remote_port : own(v, 'remote_port')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1655,6 +1727,7 @@ const LEAVES: Record<string, Leaves> = {
   'reply_to': {
     test: (v) => truth((P.reply_to === undefined ? v.reply_to : own(v, 'reply_to'))),
     notTest: (v) => !truth((P.reply_to === undefined ? v.reply_to : own(v, 'reply_to'))),
+    host: (f) => (v) => f((P.reply_to === undefined ? v.reply_to : own(v, 'reply_to'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.reply_to === undefined ? v.reply_to : own(v, 'reply_to')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1677,6 +1750,7 @@ const LEAVES: Record<string, Leaves> = {
   'reply_to.domain': {
     test: (v) => truth((P['reply_to.domain'] === undefined ? v['reply_to.domain'] : own(v, 'reply_to.domain'))),
     notTest: (v) => !truth((P['reply_to.domain'] === undefined ? v['reply_to.domain'] : own(v, 'reply_to.domain'))),
+    host: (f) => (v) => f((P['reply_to.domain'] === undefined ? v['reply_to.domain'] : own(v, 'reply_to.domain'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['reply_to.domain'] === undefined ? v['reply_to.domain'] : own(v, 'reply_to.domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1699,6 +1773,7 @@ const LEAVES: Record<string, Leaves> = {
   'reply_to.local': {
     test: (v) => truth((P['reply_to.local'] === undefined ? v['reply_to.local'] : own(v, 'reply_to.local'))),
     notTest: (v) => !truth((P['reply_to.local'] === undefined ? v['reply_to.local'] : own(v, 'reply_to.local'))),
+    host: (f) => (v) => f((P['reply_to.local'] === undefined ? v['reply_to.local'] : own(v, 'reply_to.local'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['reply_to.local'] === undefined ? v['reply_to.local'] : own(v, 'reply_to.local')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1721,6 +1796,7 @@ const LEAVES: Record<string, Leaves> = {
   'reply_to.name': {
     test: (v) => truth((P['reply_to.name'] === undefined ? v['reply_to.name'] : own(v, 'reply_to.name'))),
     notTest: (v) => !truth((P['reply_to.name'] === undefined ? v['reply_to.name'] : own(v, 'reply_to.name'))),
+    host: (f) => (v) => f((P['reply_to.name'] === undefined ? v['reply_to.name'] : own(v, 'reply_to.name'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['reply_to.name'] === undefined ? v['reply_to.name'] : own(v, 'reply_to.name')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1743,6 +1819,7 @@ const LEAVES: Record<string, Leaves> = {
   'retry_num': {
     test: (v) => truth((P.retry_num === undefined ? v.retry_num : own(v, 'retry_num'))),
     notTest: (v) => !truth((P.retry_num === undefined ? v.retry_num : own(v, 'retry_num'))),
+    host: (f) => (v) => f((P.retry_num === undefined ? v.retry_num : own(v, 'retry_num'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.retry_num === undefined ? v.retry_num : own(v, 'retry_num')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1765,6 +1842,7 @@ const LEAVES: Record<string, Leaves> = {
   'reverse_ip': {
     test: (v) => truth((P.reverse_ip === undefined ? v.reverse_ip : own(v, 'reverse_ip'))),
     notTest: (v) => !truth((P.reverse_ip === undefined ? v.reverse_ip : own(v, 'reverse_ip'))),
+    host: (f) => (v) => f((P.reverse_ip === undefined ? v.reverse_ip : own(v, 'reverse_ip'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.reverse_ip === undefined ? v.reverse_ip : own(v, 'reverse_ip')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1787,6 +1865,7 @@ const LEAVES: Record<string, Leaves> = {
   'scheme': {
     test: (v) => truth((P.scheme === undefined ? v.scheme : own(v, 'scheme'))),
     notTest: (v) => !truth((P.scheme === undefined ? v.scheme : own(v, 'scheme'))),
+    host: (f) => (v) => f((P.scheme === undefined ? v.scheme : own(v, 'scheme'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.scheme === undefined ? v.scheme : own(v, 'scheme')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1809,6 +1888,7 @@ const LEAVES: Record<string, Leaves> = {
   'sender': {
     test: (v) => truth((P.sender === undefined ? v.sender : own(v, 'sender'))),
     notTest: (v) => !truth((P.sender === undefined ? v.sender : own(v, 'sender'))),
+    host: (f) => (v) => f((P.sender === undefined ? v.sender : own(v, 'sender'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.sender === undefined ? v.sender : own(v, 'sender')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1831,6 +1911,7 @@ const LEAVES: Record<string, Leaves> = {
   'sender_domain': {
     test: (v) => truth((P.sender_domain === undefined ? v.sender_domain : own(v, 'sender_domain'))),
     notTest: (v) => !truth((P.sender_domain === undefined ? v.sender_domain : own(v, 'sender_domain'))),
+    host: (f) => (v) => f((P.sender_domain === undefined ? v.sender_domain : own(v, 'sender_domain'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.sender_domain === undefined ? v.sender_domain : own(v, 'sender_domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1853,6 +1934,7 @@ const LEAVES: Record<string, Leaves> = {
   'size': {
     test: (v) => truth((P.size === undefined ? v.size : own(v, 'size'))),
     notTest: (v) => !truth((P.size === undefined ? v.size : own(v, 'size'))),
+    host: (f) => (v) => f((P.size === undefined ? v.size : own(v, 'size'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.size === undefined ? v.size : own(v, 'size')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1875,6 +1957,7 @@ const LEAVES: Record<string, Leaves> = {
   'sld': {
     test: (v) => truth((P.sld === undefined ? v.sld : own(v, 'sld'))),
     notTest: (v) => !truth((P.sld === undefined ? v.sld : own(v, 'sld'))),
+    host: (f) => (v) => f((P.sld === undefined ? v.sld : own(v, 'sld'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.sld === undefined ? v.sld : own(v, 'sld')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1897,6 +1980,7 @@ const LEAVES: Record<string, Leaves> = {
   'source': {
     test: (v) => truth((P.source === undefined ? v.source : own(v, 'source'))),
     notTest: (v) => !truth((P.source === undefined ? v.source : own(v, 'source'))),
+    host: (f) => (v) => f((P.source === undefined ? v.source : own(v, 'source'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.source === undefined ? v.source : own(v, 'source')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1919,6 +2003,7 @@ const LEAVES: Record<string, Leaves> = {
   'subject': {
     test: (v) => truth((P.subject === undefined ? v.subject : own(v, 'subject'))),
     notTest: (v) => !truth((P.subject === undefined ? v.subject : own(v, 'subject'))),
+    host: (f) => (v) => f((P.subject === undefined ? v.subject : own(v, 'subject'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.subject === undefined ? v.subject : own(v, 'subject')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1941,6 +2026,7 @@ const LEAVES: Record<string, Leaves> = {
   'subject.thread': {
     test: (v) => truth((P['subject.thread'] === undefined ? v['subject.thread'] : own(v, 'subject.thread'))),
     notTest: (v) => !truth((P['subject.thread'] === undefined ? v['subject.thread'] : own(v, 'subject.thread'))),
+    host: (f) => (v) => f((P['subject.thread'] === undefined ? v['subject.thread'] : own(v, 'subject.thread'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['subject.thread'] === undefined ? v['subject.thread'] : own(v, 'subject.thread')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1963,6 +2049,7 @@ const LEAVES: Record<string, Leaves> = {
   'subject.words': {
     test: (v) => truth((P['subject.words'] === undefined ? v['subject.words'] : own(v, 'subject.words'))),
     notTest: (v) => !truth((P['subject.words'] === undefined ? v['subject.words'] : own(v, 'subject.words'))),
+    host: (f) => (v) => f((P['subject.words'] === undefined ? v['subject.words'] : own(v, 'subject.words'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['subject.words'] === undefined ? v['subject.words'] : own(v, 'subject.words')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -1985,6 +2072,7 @@ const LEAVES: Record<string, Leaves> = {
   'to': {
     test: (v) => truth((P.to === undefined ? v.to : own(v, 'to'))),
     notTest: (v) => !truth((P.to === undefined ? v.to : own(v, 'to'))),
+    host: (f) => (v) => f((P.to === undefined ? v.to : own(v, 'to'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.to === undefined ? v.to : own(v, 'to')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -2007,6 +2095,7 @@ const LEAVES: Record<string, Leaves> = {
   'to.domain': {
     test: (v) => truth((P['to.domain'] === undefined ? v['to.domain'] : own(v, 'to.domain'))),
     notTest: (v) => !truth((P['to.domain'] === undefined ? v['to.domain'] : own(v, 'to.domain'))),
+    host: (f) => (v) => f((P['to.domain'] === undefined ? v['to.domain'] : own(v, 'to.domain'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['to.domain'] === undefined ? v['to.domain'] : own(v, 'to.domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -2029,6 +2118,7 @@ const LEAVES: Record<string, Leaves> = {
   'to.local': {
     test: (v) => truth((P['to.local'] === undefined ? v['to.local'] : own(v, 'to.local'))),
     notTest: (v) => !truth((P['to.local'] === undefined ? v['to.local'] : own(v, 'to.local'))),
+    host: (f) => (v) => f((P['to.local'] === undefined ? v['to.local'] : own(v, 'to.local'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['to.local'] === undefined ? v['to.local'] : own(v, 'to.local')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -2051,6 +2141,7 @@ const LEAVES: Record<string, Leaves> = {
   'to.name': {
     test: (v) => truth((P['to.name'] === undefined ? v['to.name'] : own(v, 'to.name'))),
     notTest: (v) => !truth((P['to.name'] === undefined ? v['to.name'] : own(v, 'to.name'))),
+    host: (f) => (v) => f((P['to.name'] === undefined ? v['to.name'] : own(v, 'to.name'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P['to.name'] === undefined ? v['to.name'] : own(v, 'to.name')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -2073,6 +2164,7 @@ const LEAVES: Record<string, Leaves> = {
   'url': {
     test: (v) => truth((P.url === undefined ? v.url : own(v, 'url'))),
     notTest: (v) => !truth((P.url === undefined ? v.url : own(v, 'url'))),
+    host: (f) => (v) => f((P.url === undefined ? v.url : own(v, 'url'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.url === undefined ? v.url : own(v, 'url')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -2095,6 +2187,7 @@ const LEAVES: Record<string, Leaves> = {
   'url_original': {
     test: (v) => truth((P.url_original === undefined ? v.url_original : own(v, 'url_original'))),
     notTest: (v) => !truth((P.url_original === undefined ? v.url_original : own(v, 'url_original'))),
+    host: (f) => (v) => f((P.url_original === undefined ? v.url_original : own(v, 'url_original'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.url_original === undefined ? v.url_original : own(v, 'url_original')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -2117,6 +2210,7 @@ const LEAVES: Record<string, Leaves> = {
   'value': {
     test: (v) => truth((P.value === undefined ? v.value : own(v, 'value'))),
     notTest: (v) => !truth((P.value === undefined ? v.value : own(v, 'value'))),
+    host: (f) => (v) => f((P.value === undefined ? v.value : own(v, 'value'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.value === undefined ? v.value : own(v, 'value')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
@@ -2139,6 +2233,7 @@ const LEAVES: Record<string, Leaves> = {
   'value_lower': {
     test: (v) => truth((P.value_lower === undefined ? v.value_lower : own(v, 'value_lower'))),
     notTest: (v) => !truth((P.value_lower === undefined ? v.value_lower : own(v, 'value_lower'))),
+    host: (f) => (v) => f((P.value_lower === undefined ? v.value_lower : own(v, 'value_lower'))),
     number: (op, c) => {
       switch (op) {
         case '==': return (v) => { const x = (P.value_lower === undefined ? v.value_lower : own(v, 'value_lower')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
