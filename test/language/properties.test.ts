@@ -131,6 +131,14 @@ const leafTest = fc.oneof(
 const leafChain = fc
   .array(fc.tuple(fc.constantFrom('&&', '||'), leafTest), { minLength: 1, maxLength: 4 })
   .map((parts) => parts.map(([op, t], i) => (i === 0 ? t : `${op} ${t}`)).join(' '));
+/** Sums that start with a text literal (concatenated directly while every term is a string or an integer). */
+const textSum = fc
+  .tuple(
+    fc.constantFrom("'mx.'", "'a'", "'-'"),
+    fc.array(fc.oneof(fc.constantFrom(...VARIABLES), fc.constantFrom("'-'", "''", '3', '-7', '2.5', '[1]', 'plain', "'é'")), { minLength: 1, maxLength: 5 }),
+  )
+  .map(([head, terms]) => [head, ...terms].join(' + '));
+
 /** Blocks whose results are all literals (returned as they are, converted at compile time). */
 const literalBlock = fc
   .tuple(fc.array(leafChain, { minLength: 1, maxLength: 3 }), fc.constantFrom('[plain, login]', "['a', 2]", '[1.5, [2.5]]', '2.5', "'x'", 'false', '[]'))
@@ -276,7 +284,7 @@ describe('properties', () => {
 
   it('(3) optimised and unoptimised programs agree', () => {
     fc.assert(
-      fc.property(fc.oneof(programSource, programBlock, ladderBlock, leafChain, literalBlock), variables, environment, (source, vars, env) => {
+      fc.property(fc.oneof(programSource, programBlock, ladderBlock, leafChain, literalBlock, textSum), variables, environment, (source, vars, env) => {
         const optimized = compile(source);
         const plain = compile(source, { optimize: false });
         const a = optimized.evaluateJson(vars, env);

@@ -18,7 +18,7 @@ import { add, BINARY_OPERATORS, type BinaryOperator } from '../operators.js';
 import { fromHost } from '../runtime/host-values.js';
 import { MAX_STRING_LENGTH, stringTooLong } from '../runtime/sizes.js';
 import type { State, VariablesObject } from '../runtime/state.js';
-import { compare, equals, Float, indexValue, INT_MAX, numValue, parseNumber, truthy, type Value } from '../runtime/values.js';
+import { compare, equals, Float, indexValue, INT_MAX, INT_MIN, numValue, parseNumber, truthy, type Value } from '../runtime/values.js';
 import type { BinaryNode, MatchNode, Node } from '../syntax/ast.js';
 import { loose } from './loose.js';
 import { chainOperands, fastReader, isBooleanValued, isPureKey, leavesOf, sameTree, type Closure, type Reader, type Test } from './operands.js';
@@ -122,6 +122,8 @@ export class FastCompiler extends ReferenceCompiler {
   /** `a + b + …` left to right, with a fast path while the sum is a non-empty string. */
   private sum(nodes: Node[]): Closure {
     const sources = nodes.map((n) => this.source(n));
+    const text = textSum(sources);
+    if (text !== undefined) return text;
     const [a, b, c, d] = sources as [Source, Source, Source?, Source?];
     const ka = a.kind, la = a.lit, ra = a.read, ga = a.get;
     const kb = b.kind, lb = b.lit, rb = b.read, gb = b.get;
@@ -406,6 +408,74 @@ export class FastCompiler extends ReferenceCompiler {
       return -1;
     };
   }
+}
+
+/** A host integer that prints as the language prints it (it is its own language value). */
+function isTextInteger(x: unknown): x is number {
+  return typeof x === 'number' && Number.isInteger(x) && x < INT_MAX && x >= INT_MIN;
+}
+
+/**
+ * A text sum: a non-empty string literal followed by literals and variables (`'mx.' + rcpt +
+ * '-' + retry_num`). While every term is a string or an integer, the host's values are
+ * concatenated as they are, with one length check at the end (a sum of strings only grows);
+ * the first other term hands the rest to `sumStep`, as the generic sum does.
+ */
+function textSum(sources: readonly Source[]): Closure | undefined {
+  const head = sources[0]!;
+  if (head.kind !== 0 || typeof head.lit !== 'string' || head.lit.length === 0) return undefined;
+  if (!sources.every((x) => x.kind !== 2)) return undefined;
+  const start = head.lit;
+  const kinds = sources.map((x) => x.kind);
+  const lits = sources.map((x) => x.lit);
+  const reads = sources.map((x) => x.read);
+  const n = sources.length;
+  const done = (text: string): Value => (text.length <= MAX_STRING_LENGTH ? text : stringTooLong());
+  const rest = (v: VariablesObject, text: string, x: unknown, i: number): Value => sumFrom(v, text, kinds[i] === 0 ? (x as Value) : fromHost(x), i + 1, kinds, lits, reads);
+  // The usual short sums are unrolled, each term's fields in the closure: one concatenation once every term is known to print.
+  const [k1, l1, r1] = [kinds[1]!, lits[1]!, reads[1]!];
+  if (n === 2) {
+    return (v) => {
+      const x1 = k1 === 0 ? l1 : r1(v);
+      return typeof x1 === 'string' || isTextInteger(x1) ? done(start + x1) : rest(v, start, x1, 1);
+    };
+  }
+  const [k2, l2, r2] = [kinds[2]!, lits[2]!, reads[2]!];
+  if (n === 3) {
+    return (v) => {
+      const x1 = k1 === 0 ? l1 : r1(v);
+      if (!(typeof x1 === 'string' || isTextInteger(x1))) return rest(v, start, x1, 1);
+      const x2 = k2 === 0 ? l2 : r2(v);
+      return typeof x2 === 'string' || isTextInteger(x2) ? done(start + x1 + x2) : rest(v, start + x1, x2, 2);
+    };
+  }
+  if (n === 4) {
+    const [k3, l3, r3] = [kinds[3]!, lits[3]!, reads[3]!];
+    return (v) => {
+      const x1 = k1 === 0 ? l1 : r1(v);
+      if (!(typeof x1 === 'string' || isTextInteger(x1))) return rest(v, start, x1, 1);
+      const x2 = k2 === 0 ? l2 : r2(v);
+      if (!(typeof x2 === 'string' || isTextInteger(x2))) return rest(v, start + x1, x2, 2);
+      const x3 = k3 === 0 ? l3 : r3(v);
+      return typeof x3 === 'string' || isTextInteger(x3) ? done(start + x1 + x2 + x3) : rest(v, start + x1 + x2, x3, 3);
+    };
+  }
+  return (v) => {
+    let acc = start;
+    for (let i = 1; i < n; i++) {
+      const x = kinds[i] === 0 ? lits[i] : reads[i]!(v);
+      if (typeof x === 'string' || isTextInteger(x)) acc += x;
+      else return rest(v, acc, x, i);
+    }
+    return acc.length <= MAX_STRING_LENGTH ? acc : stringTooLong();
+  };
+}
+
+/** The rest of a text sum from its first term that is no string or integer (`x`, before term `from`). */
+function sumFrom(v: VariablesObject, text: string, x: Value, from: number, kinds: readonly number[], lits: readonly Value[], reads: readonly Reader[]): Value {
+  let acc = sumStep(text.length <= MAX_STRING_LENGTH ? text : stringTooLong(), x);
+  for (let i = from; i < kinds.length; i++) acc = sumStep(acc, kinds[i] === 0 ? lits[i]! : fromHost(reads[i]!(v)));
+  return acc;
 }
 
 /**
