@@ -73,7 +73,7 @@ const SYNC_FUNCTIONS: Array<[string, number]> = [
   ['sort', 2], ['dedup', 1], ['winnow', 1], ['is_intersect', 2], ['is_email', 1], ['email_part', 2], ['is_empty', 1],
   ['is_number', 1], ['is_ip_addr', 1], ['is_ip_in_cidr', 2], ['ip_reverse_name', 1], ['if_then', 3],
 ];
-const PATTERNS = ["'^([^@]+)@(.+)$'", "'(?i)^ab'", "'[0-9]+'", "'(a)?(b)'"];
+const PATTERNS = ["'^([^@]+)@(.+)$'", "'^[a-z]*(@)[^.]+'", "'^(x?)-'", "'(?i)^ab'", "'[0-9]+'", "'(a)?(b)'"];
 
 const programLeaf = fc.oneof(
   fc.constantFrom(...VARIABLES),

@@ -22,7 +22,8 @@ import { compare, equals, Float, indexValue, INT_MAX, INT_MIN, numValue, parseNu
 import type { BinaryNode, MatchNode, Node } from '../syntax/ast.js';
 import { loose } from './loose.js';
 import { chainOperands, fastReader, isBooleanValued, isPureKey, leavesOf, sameTree, type Closure, type Reader, type Test } from './operands.js';
-import { ReferenceCompiler, type BlockRunner } from './reference.js';
+import { nativePattern } from './regex-native.js';
+import { nativeMatcher, ReferenceCompiler, type BlockRunner, type Matcher } from './reference.js';
 
 /**
  * Where a consumer takes an operand from: a literal (kind 0), a variable's reader (1) or a
@@ -71,6 +72,13 @@ export class FastCompiler extends ReferenceCompiler {
 
   // -------------------------------------------------------------------------
   // Values
+
+  /** The match step: a native RegExp for the patterns proven to match as RE2 does, in linear time (regex-native.ts). */
+  override matcher(node: MatchNode): Matcher {
+    const native = nativePattern(node.pattern);
+    if (native === undefined || native.groups !== node.regex.groupCount()) return super.matcher(node);
+    return nativeMatcher(node, native.regex, native.groups, this.readsCaptures);
+  }
 
   protected override build(node: Node): Closure {
     if (node.kind === 'unary' && node.op === '!') {

@@ -29,6 +29,23 @@ export function subjectOf(node: MatchNode, value: Value): string {
   return subject;
 }
 
+/**
+ * The match step of `matches` with a native RegExp of the same meaning (regex-native.ts):
+ * the same subject, the same captures.
+ */
+export function nativeMatcher(node: MatchNode, regex: RegExp, groups: number, recordCaptures: boolean): Matcher {
+  const max = node.maxLength;
+  if (!recordCaptures) return (_s, value) => regex.test(typeof value === 'string' && value.length <= max ? value : subjectOf(node, value));
+  return (s, value) => {
+    const captures = s.captures;
+    captures.length = 0;
+    const m = regex.exec(typeof value === 'string' && value.length <= max ? value : subjectOf(node, value));
+    if (m === null) return false;
+    for (let i = 0; i <= groups; i++) captures.push(m[i] ?? '');
+    return true;
+  };
+}
+
 /** The match step of `matches`: clears the captures, then records them on a match (SPEC §8). */
 export function matcher(node: MatchNode, recordCaptures: boolean): Matcher {
   const regex = node.regex;
