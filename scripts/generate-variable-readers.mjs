@@ -101,6 +101,29 @@ export const FAST_READERS: Readonly<Record<string, (v: Vars) => unknown>> = Obje
 ${rows.join('\n')}
 });
 
+/** Where a prepared object keeps the variables the language does not know. */
+export const EXTRA: unique symbol = Symbol('extra variables');
+
+/**
+ * A snapshot of a variables object with every known variable as an own field, in one
+ * order: every instance has one hidden class, however the host built its object, so the
+ * leaves' property loads stay monomorphic in a process that sees many shapes. Variables
+ * the language does not know are kept aside, under EXTRA, so they do not change the class
+ * (\`prepareVariables\`, program.ts; the plain reader looks there).
+ */
+export class PreparedVariables {
+${names.map((n) => `  declare ${q(n)}: unknown;`).join('\n')}
+  /** The variables the language does not know, outside the fixed fields (null: none). */
+  declare [EXTRA]: Readonly<Record<string, unknown>> | null;
+
+  /** Every field unset: \`prepareVariables\` then sets the host's own ones. */
+  constructor() {
+    // Stores to \`this\` the parser counts, so V8 lays every field out in the object itself.
+${names.map((n) => `    this${access(n)} = undefined;`).join('\n')}
+    this[EXTRA] = null;
+  }
+}
+
 const LEAVES: Record<string, Leaves> = {
 ${names.map(leaves).join('\n')}
 };

@@ -9,6 +9,8 @@
  * `evaluate` on a program that calls host lookups.
  */
 import type { Closures, Walk } from './compiler/index.js';
+import { EXTRA, PreparedVariables } from './compiler/generated/variable-readers.js';
+import { ALL_VARIABLE_SET } from './contexts.js';
 import type { BlockPart } from './errors/diagnostic.js';
 import { EvaluationError } from './errors/errors.js';
 import type { Environment } from './runtime/environment.js';
@@ -98,6 +100,8 @@ const NO_STATE: State = Object.freeze(new EvalState(EMPTY_ENV, NO_CAPTURES));
  * its own enumerable properties, so nothing inherited can be read as a variable.
  */
 function variablesOf(vars: Vars): VariablesObject {
+  // A prepared object first: one class, tested without a property load that many shapes make megamorphic.
+  if (vars instanceof PreparedVariables) return vars as unknown as VariablesObject;
   if (vars === null || typeof vars !== 'object') return EMPTY_VARS;
   // `__proto__` is read through Object.prototype's accessor (about twice as fast as
   // Object.getPrototypeOf). Data cannot forge it: an own `__proto__` property (JSON.parse
@@ -109,6 +113,30 @@ function variablesOf(vars: Vars): VariablesObject {
   } catch {
     return EMPTY_VARS;
   }
+}
+
+
+/**
+ * The variables of one stage of a session, prepared once for every program evaluated
+ * against them: a snapshot (each getter is read once) with every known variable as an own
+ * field, in one order, so all prepared objects share one hidden class and the closures'
+ * property loads stay monomorphic however many shapes the host's objects have. Variables
+ * the language does not know (custom ones) are copied after them. Evaluating a prepared
+ * object gives what evaluating the object it was prepared from gives.
+ */
+export function prepareVariables(vars: Vars): PreparedVariables {
+  if (vars instanceof PreparedVariables) return vars;
+  const v = variablesOf(vars);
+  const prepared = new PreparedVariables();
+  const fields = prepared as unknown as Record<string, unknown>;
+  let extra: Record<string, unknown> | null = null;
+  // The host's own properties only (what the readers of a plain object read), each read once.
+  for (const name of Object.getOwnPropertyNames(v)) {
+    if (ALL_VARIABLE_SET.has(name)) fields[name] = v[name];
+    else (extra ??= Object.create(null) as Record<string, unknown>)[name] = v[name];
+  }
+  prepared[EXTRA] = extra;
+  return prepared;
 }
 
 /** A fresh state for one evaluation. */

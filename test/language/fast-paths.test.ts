@@ -4,7 +4,7 @@
  * stateless program, and literal block results returned as they are.
  */
 import { describe, expect, it } from 'vitest';
-import { compile, MAX_STRING_LENGTH } from '../../src/language/index.js';
+import { compile, MAX_STRING_LENGTH, prepareVariables } from '../../src/language/index.js';
 
 const both = (source: string, variables: string[]) => [compile(source, { variables }), compile(source, { variables, optimize: false })];
 
@@ -62,5 +62,44 @@ describe('literal block results', () => {
     expect(p.evaluate({ local_port: 25, is_tls: true })).toEqual([1.5, [2.5]]);
     expect(p.evaluateValue({ local_port: 25, is_tls: true })).not.toEqual([1.5, [2.5]]);
     expect(p.evaluate({ local_port: 25 })).toBe(0);
+  });
+});
+
+describe('prepared variables', () => {
+  it('give what the object they were prepared from gives, custom variables included', () => {
+    const p = compile("local_port != 25 && is_tls && tier == 'gold'", { variables: ['local_port', 'is_tls', 'tier'] });
+    const vars = { local_port: 587, is_tls: true, tier: 'gold' };
+    expect(p.evaluate(prepareVariables(vars))).toBe(1);
+    expect(p.evaluate(prepareVariables({ ...vars, tier: 'silver' }))).toBe(0);
+  });
+
+  it('have one hidden class whatever the key order, and are a snapshot that reads each getter once', () => {
+    let reads = 0;
+    const host = {
+      get local_port() {
+        reads++;
+        return 25;
+      },
+    };
+    const prepared = prepareVariables(host);
+    const p = compile('local_port == 25');
+    expect([p.evaluate(prepared), p.evaluate(prepared), reads]).toEqual([1, 1, 1]);
+    expect(Object.keys(prepareVariables({ is_tls: 1, local_port: 2 }))).toEqual(Object.keys(prepareVariables({ local_port: 2, is_tls: 1 })));
+    expect(prepareVariables(prepared)).toBe(prepared);
+  });
+
+  it('read only own properties: nothing inherited, nothing polluted, `__proto__` as data', () => {
+    const inherited = prepareVariables(Object.create({ local_port: 25 }));
+    expect(compile('local_port == 25').evaluate(inherited)).toBe(0);
+    const json = prepareVariables(JSON.parse('{"__proto__": {"x": 1}, "rcpt": "a"}'));
+    expect(Object.getPrototypeOf(json)).toBe(Object.getPrototypeOf(prepareVariables({})));
+    expect(compile("rcpt == 'a'").evaluate(json)).toBe(1);
+    const proto = Object.prototype as Record<string, unknown>;
+    proto.sender = 'evil';
+    try {
+      expect(compile("sender == 'evil'").evaluate(prepareVariables({}))).toBe(0);
+    } finally {
+      delete proto.sender;
+    }
   });
 });

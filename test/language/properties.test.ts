@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Node } from '../../src/language/syntax/ast.js';
 import { stripSpans } from '../../src/language/syntax/ast.js';
-import { compile, CompileError, EvaluationError, MAX_LIMITS, parse, print, type HostValue } from '../../src/language/index.js';
+import { compile, CompileError, EvaluationError, MAX_LIMITS, parse, prepareVariables, print, type HostValue } from '../../src/language/index.js';
 import { BUILTIN_FUNCTIONS, constant } from '../../src/language/index.js';
 import { equals, Float, type Value } from '../../src/language/runtime/values.js';
 import { sameJson } from '../support/helpers.js';
@@ -290,6 +290,9 @@ describe('properties', () => {
         const a = optimized.evaluateJson(vars, env);
         const b = plain.evaluateJson(vars, env);
         expect(sameJson(a, b), `${JSON.stringify(source)}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`).toBe(true);
+        // The same variables prepared once (one hidden class for every object).
+        const prepared = optimized.evaluateJson(prepareVariables(vars), env);
+        expect(sameJson(prepared, b), `${JSON.stringify(source)} prepared: ${JSON.stringify(prepared)} vs ${JSON.stringify(b)}`).toBe(true);
         // What `evaluate` gives the host (literal results returned as they are, stateless programs).
         const hostA = hostJson(optimized.evaluate(vars, env));
         const hostB = hostJson(plain.evaluate(vars, env));
@@ -372,6 +375,8 @@ describe('properties', () => {
           value = program.evaluate(vars as Record<string, unknown>, env);
         }).not.toThrow();
         expect(() => JSON.stringify(value)).not.toThrow();
+        // Prepared, the same hostile variables give the same value.
+        expect(sameJson(program.evaluateJson(prepareVariables(vars as object), env), program.evaluateJson(vars as object, env)), JSON.stringify(source)).toBe(true);
       }),
       { numRuns: 2000 },
     );

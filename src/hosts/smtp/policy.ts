@@ -15,7 +15,7 @@
  * would otherwise silently be the default (AUTH not required, no rate limit), so the server
  * answers that stage with a temporary failure (4xx) and the client tries again later.
  */
-import { EvaluationError, type Environment } from '../../language/index.js';
+import { EvaluationError, prepareVariables, type Environment } from '../../language/index.js';
 import type { ConfigObjects } from '../config/live.js';
 import type { ErrorHook, FieldError, FieldTrace } from '../config/object.js';
 import { SCHEMA } from '../config/schema.js';
@@ -199,14 +199,16 @@ export class PolicySession {
       this.onError?.(e);
     };
     this.onStage?.({ session: this, stage: name, vars });
+    // Prepared once for every field of the stage: one hidden class for all of them.
+    const prepared = prepareVariables(vars);
     const onField = this.onField;
     for (const [objectName, object] of Object.entries(this.config)) {
       for (const [field, schema] of Object.entries(object.schema.fields)) {
         if (schema.variables !== group) continue;
         let value: unknown;
-        if (onField === undefined) value = await object.evaluate(field, vars, this.env, onError);
+        if (onField === undefined) value = await object.evaluate(field, prepared, this.env, onError);
         else {
-          const trace = await object.explain(field, vars, this.env, onError);
+          const trace = await object.explain(field, prepared, this.env, onError);
           onField(trace, name, this);
           value = trace.value;
         }

@@ -9,7 +9,7 @@ import { BINARY_OPERATORS, UNARY_OPERATORS } from '../operators.js';
 import type { State, VariablesObject } from '../runtime/state.js';
 import { equals, type Value } from '../runtime/values.js';
 import type { BinaryNode, Node } from '../syntax/ast.js';
-import { FAST_LEAVES, FAST_READERS, type Leaves } from './generated/variable-readers.js';
+import { EXTRA, FAST_LEAVES, FAST_READERS, type Leaves } from './generated/variable-readers.js';
 
 /**
  * Every closure takes the variables object and the evaluation's state. A program that
@@ -23,9 +23,15 @@ export type Reader = (v: VariablesObject) => unknown;
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
-/** Reads a variable from the variables object: own properties only. */
+/** Reads a variable from the variables object: own properties only (and a prepared object's extra ones). */
 export function plainReader(name: string): Reader {
-  return (v) => (hasOwn.call(v, name) ? v[name] : undefined);
+  return (v) => (hasOwn.call(v, name) ? v[name] : extraOf(v, name));
+}
+
+/** A variable the language does not know, from a prepared object (PreparedVariables). */
+function extraOf(v: VariablesObject, name: string): unknown {
+  const extra = (v as { [EXTRA]?: Readonly<Record<string, unknown>> | null })[EXTRA];
+  return extra === undefined || extra === null ? undefined : extra[name];
 }
 
 /** The fixed-name reader of a known variable (a monomorphic property load), else the plain one. */

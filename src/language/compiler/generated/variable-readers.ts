@@ -136,6 +136,211 @@ export const FAST_READERS: Readonly<Record<string, (v: Vars) => unknown>> = Obje
   'value_lower': (v: Vars) => (P.value_lower === undefined ? v.value_lower : own(v, 'value_lower')),
 });
 
+/** Where a prepared object keeps the variables the language does not know. */
+export const EXTRA: unique symbol = Symbol('extra variables');
+
+/**
+ * A snapshot of a variables object with every known variable as an own field, in one
+ * order: every instance has one hidden class, however the host built its object, so the
+ * leaves' property loads stay monomorphic in a process that sees many shapes. Variables
+ * the language does not know are kept aside, under EXTRA, so they do not change the class
+ * (`prepareVariables`, program.ts; the plain reader looks there).
+ */
+export class PreparedVariables {
+  declare 'asn': unknown;
+  declare 'attributes': unknown;
+  declare 'authenticated_as': unknown;
+  declare 'authority': unknown;
+  declare 'bcc': unknown;
+  declare 'bcc.domain': unknown;
+  declare 'bcc.local': unknown;
+  declare 'bcc.name': unknown;
+  declare 'body': unknown;
+  declare 'body.html': unknown;
+  declare 'body.raw': unknown;
+  declare 'body.text': unknown;
+  declare 'body.words': unknown;
+  declare 'cc': unknown;
+  declare 'cc.domain': unknown;
+  declare 'cc.local': unknown;
+  declare 'cc.name': unknown;
+  declare 'country': unknown;
+  declare 'domain': unknown;
+  declare 'email': unknown;
+  declare 'email_lower': unknown;
+  declare 'env_from': unknown;
+  declare 'env_from.domain': unknown;
+  declare 'env_from.local': unknown;
+  declare 'env_to': unknown;
+  declare 'expires_in': unknown;
+  declare 'from': unknown;
+  declare 'from.domain': unknown;
+  declare 'from.local': unknown;
+  declare 'from.name': unknown;
+  declare 'headers': unknown;
+  declare 'helo_domain': unknown;
+  declare 'host': unknown;
+  declare 'ip': unknown;
+  declare 'ip_reverse': unknown;
+  declare 'is_tls': unknown;
+  declare 'is_v4': unknown;
+  declare 'is_v6': unknown;
+  declare 'last_error': unknown;
+  declare 'last_status': unknown;
+  declare 'listener': unknown;
+  declare 'local': unknown;
+  declare 'local_ip': unknown;
+  declare 'local_port': unknown;
+  declare 'location': unknown;
+  declare 'method': unknown;
+  declare 'mx': unknown;
+  declare 'name': unknown;
+  declare 'name_lower': unknown;
+  declare 'notify_num': unknown;
+  declare 'octets': unknown;
+  declare 'path': unknown;
+  declare 'path_query': unknown;
+  declare 'port': unknown;
+  declare 'priority': unknown;
+  declare 'protocol': unknown;
+  declare 'query': unknown;
+  declare 'queue_age': unknown;
+  declare 'queue_name': unknown;
+  declare 'raw': unknown;
+  declare 'raw_lower': unknown;
+  declare 'rcpt': unknown;
+  declare 'rcpt_domain': unknown;
+  declare 'received_from_ip': unknown;
+  declare 'received_via_port': unknown;
+  declare 'recipients': unknown;
+  declare 'remote_ip': unknown;
+  declare 'remote_ip.ptr': unknown;
+  declare 'remote_port': unknown;
+  declare 'reply_to': unknown;
+  declare 'reply_to.domain': unknown;
+  declare 'reply_to.local': unknown;
+  declare 'reply_to.name': unknown;
+  declare 'retry_num': unknown;
+  declare 'reverse_ip': unknown;
+  declare 'scheme': unknown;
+  declare 'sender': unknown;
+  declare 'sender_domain': unknown;
+  declare 'size': unknown;
+  declare 'sld': unknown;
+  declare 'source': unknown;
+  declare 'subject': unknown;
+  declare 'subject.thread': unknown;
+  declare 'subject.words': unknown;
+  declare 'to': unknown;
+  declare 'to.domain': unknown;
+  declare 'to.local': unknown;
+  declare 'to.name': unknown;
+  declare 'url': unknown;
+  declare 'url_original': unknown;
+  declare 'value': unknown;
+  declare 'value_lower': unknown;
+  /** The variables the language does not know, outside the fixed fields (null: none). */
+  declare [EXTRA]: Readonly<Record<string, unknown>> | null;
+
+  /** Every field unset: `prepareVariables` then sets the host's own ones. */
+  constructor() {
+    // Stores to `this` the parser counts, so V8 lays every field out in the object itself.
+    this.asn = undefined;
+    this.attributes = undefined;
+    this.authenticated_as = undefined;
+    this.authority = undefined;
+    this.bcc = undefined;
+    this['bcc.domain'] = undefined;
+    this['bcc.local'] = undefined;
+    this['bcc.name'] = undefined;
+    this.body = undefined;
+    this['body.html'] = undefined;
+    this['body.raw'] = undefined;
+    this['body.text'] = undefined;
+    this['body.words'] = undefined;
+    this.cc = undefined;
+    this['cc.domain'] = undefined;
+    this['cc.local'] = undefined;
+    this['cc.name'] = undefined;
+    this.country = undefined;
+    this.domain = undefined;
+    this.email = undefined;
+    this.email_lower = undefined;
+    this.env_from = undefined;
+    this['env_from.domain'] = undefined;
+    this['env_from.local'] = undefined;
+    this.env_to = undefined;
+    this.expires_in = undefined;
+    this.from = undefined;
+    this['from.domain'] = undefined;
+    this['from.local'] = undefined;
+    this['from.name'] = undefined;
+    this.headers = undefined;
+    this.helo_domain = undefined;
+    this.host = undefined;
+    this.ip = undefined;
+    this.ip_reverse = undefined;
+    this.is_tls = undefined;
+    this.is_v4 = undefined;
+    this.is_v6 = undefined;
+    this.last_error = undefined;
+    this.last_status = undefined;
+    this.listener = undefined;
+    this.local = undefined;
+    this.local_ip = undefined;
+    this.local_port = undefined;
+    this.location = undefined;
+    this.method = undefined;
+    this.mx = undefined;
+    this.name = undefined;
+    this.name_lower = undefined;
+    this.notify_num = undefined;
+    this.octets = undefined;
+    this.path = undefined;
+    this.path_query = undefined;
+    this.port = undefined;
+    this.priority = undefined;
+    this.protocol = undefined;
+    this.query = undefined;
+    this.queue_age = undefined;
+    this.queue_name = undefined;
+    this.raw = undefined;
+    this.raw_lower = undefined;
+    this.rcpt = undefined;
+    this.rcpt_domain = undefined;
+    this.received_from_ip = undefined;
+    this.received_via_port = undefined;
+    this.recipients = undefined;
+    this.remote_ip = undefined;
+    this['remote_ip.ptr'] = undefined;
+    this.remote_port = undefined;
+    this.reply_to = undefined;
+    this['reply_to.domain'] = undefined;
+    this['reply_to.local'] = undefined;
+    this['reply_to.name'] = undefined;
+    this.retry_num = undefined;
+    this.reverse_ip = undefined;
+    this.scheme = undefined;
+    this.sender = undefined;
+    this.sender_domain = undefined;
+    this.size = undefined;
+    this.sld = undefined;
+    this.source = undefined;
+    this.subject = undefined;
+    this['subject.thread'] = undefined;
+    this['subject.words'] = undefined;
+    this.to = undefined;
+    this['to.domain'] = undefined;
+    this['to.local'] = undefined;
+    this['to.name'] = undefined;
+    this.url = undefined;
+    this.url_original = undefined;
+    this.value = undefined;
+    this.value_lower = undefined;
+    this[EXTRA] = null;
+  }
+}
+
 const LEAVES: Record<string, Leaves> = {
   'asn': {
     test: (v) => truth((P.asn === undefined ? v.asn : own(v, 'asn'))),
