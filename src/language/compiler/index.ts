@@ -63,6 +63,11 @@ export interface ClosureOptions {
   limits: { readonly maxCost: number; readonly maxMatchLength: number };
   /** The depth of the deepest tree (from the parser): shallow trees need no `prepare`. */
   depth: number;
+  /**
+   * Whether the sources may name the environment at all (`$NAME`, `system(…)`, `metric(…)`):
+   * when they cannot, no tree is walked to find out.
+   */
+  mayReadEnvironment: boolean;
   /** An upper bound of the cost known without estimating it, if any: within the limit, the estimate waits until it is asked for. */
   costBound?: number;
 }
@@ -137,6 +142,6 @@ export function buildClosures(parts: BlockTrees, runner: BlockTrees, options: Cl
   const single = runner.conditions.length === 0 && runner.otherwise !== null && optimize && isBooleanValued(runner.otherwise, functions);
   const test = single ? compiler.test(runner.otherwise!) : null;
   const run: BlockRunner = test ? (v, s) => (test(v, s) ? 1 : 0) : compiler.block(runner.conditions, runner.otherwise);
-  const stateless = !readsCaptures && !readsEnvironment(runner);
+  const stateless = !readsCaptures && !(options.mayReadEnvironment && readsEnvironment(runner));
   return { run, test, walk: null, explain, cost, metered, stateless, hostReady: optimize && literalResults(runner) };
 }

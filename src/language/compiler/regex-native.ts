@@ -62,9 +62,10 @@ function disjoint(a: CharSet, b: CharSet): boolean {
 /** Whether a quantifier (or the start of a counted one) is at `i`. */
 const quantifierAt = (p: string, i: number): boolean => i < p.length && '*+?{'.includes(p[i]!);
 
-class Refused extends Error {}
+/** Thrown (not an Error: no stack trace to capture) when the pattern leaves the subset. */
+const REFUSED = Symbol('outside the native subset');
 const refuse = (): never => {
-  throw new Refused();
+  throw REFUSED;
 };
 
 /** Parses the subset, giving the flat item sequence, the native source and the group count. */
@@ -214,7 +215,7 @@ export function nativePattern(pattern: string): NativePattern | undefined {
   try {
     parser.parse();
   } catch (e) {
-    if (e instanceof Refused) return undefined;
+    if (e === REFUSED) return undefined;
     throw e;
   }
   if (!deterministic(parser.items)) return undefined;
