@@ -275,13 +275,10 @@ export class FastCompiler extends ReferenceCompiler {
 
   /** All operands true (`and`) or any true (`or`), left to right, stopping early. */
   private chainTest(nodes: Node[], kind: 'and' | 'or'): Test {
+    if (nodes.length === 1) return this.test(nodes[0]!);
+    if (nodes.length === 2) return this.twoTests(nodes[0]!, nodes[1]!, kind);
     const tests = nodes.map((n) => this.test(n));
     const n = tests.length;
-    if (n === 1) return tests[0]!;
-    if (n === 2) {
-      const [a, b] = tests as [Test, Test];
-      return kind === 'and' ? (v, s) => a(v, s) && b(v, s) : (v, s) => a(v, s) || b(v, s);
-    }
     if (kind === 'and') {
       return (v, s) => {
         for (let i = 0; i < n; i++) if (!tests[i]!(v, s)) return false;
@@ -292,6 +289,32 @@ export class FastCompiler extends ReferenceCompiler {
       for (let i = 0; i < n; i++) if (tests[i]!(v, s)) return true;
       return false;
     };
+  }
+
+  /** `a && b` or `a || b`; `(a || b) && c` and `a && (b || c)` (and the same with `||` outside) in one closure. */
+  private twoTests(x: Node, y: Node, kind: 'and' | 'or'): Test {
+    const inner = kind === 'and' ? 'or' : 'and';
+    const left = this.pair(x, inner);
+    if (left !== undefined) {
+      const [a, b] = left;
+      const c = this.test(y);
+      return kind === 'and' ? (v, s) => (a(v, s) || b(v, s)) && c(v, s) : (v, s) => (a(v, s) && b(v, s)) || c(v, s);
+    }
+    const a = this.test(x);
+    const right = this.pair(y, inner);
+    if (right !== undefined) {
+      const [b, c] = right;
+      return kind === 'and' ? (v, s) => a(v, s) && (b(v, s) || c(v, s)) : (v, s) => a(v, s) || (b(v, s) && c(v, s));
+    }
+    const b = this.test(y);
+    return kind === 'and' ? (v, s) => a(v, s) && b(v, s) : (v, s) => a(v, s) || b(v, s);
+  }
+
+  /** The two operands' tests of a two-operand chain of `kind` (`a || b`), if the node is one. */
+  private pair(node: Node, kind: 'and' | 'or'): [Test, Test] | undefined {
+    if (node.kind !== 'binary' || BINARY_OPERATORS[node.op].shortCircuit !== kind || this.preparedClosure(node) !== undefined) return undefined;
+    const operands = chainOperands(node);
+    return operands.length === 2 ? [this.test(operands[0]!), this.test(operands[1]!)] : undefined;
   }
 
   /** A comparison as a test; against a number or string literal it is fused with its operand. */
