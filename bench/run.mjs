@@ -10,10 +10,15 @@
 // gets its variables as a parameter, cycling through 64 distinct context objects so nothing
 // can be constant-folded. Every engine's result is checked before it is timed. Reported:
 // the median over rounds of each measurement's median (p50), and the ratio to the closure.
+// After the first run, a megamorphic run times mta-expr and the closure again on context
+// objects of eight different shapes (what a server evaluating many fields for many sessions
+// sees), printed beside the first. Compile timings compile a different source string on each
+// call (a literal varies), so no cache or string-keyed shortcut can answer.
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { cpus } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg } from 'node:os';
 import { measure, do_not_optimize } from 'mitata';
 import { Environment } from '@marcbachmann/cel-js';
 import { compileExpression as filtrex } from 'filtrex';
@@ -21,10 +26,21 @@ import jsep from 'jsep';
 import { eval as jsepEval } from 'expression-eval';
 import jexlModule from 'jexl';
 import { Parser as ExprEvalParser } from 'expr-eval';
-import { compile } from '../dist/language/index.js';
+import { compile, prepareVariables } from '../dist/language/index.js';
 import { startup, startupReport } from './startup.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
+
+/** The commit measured (short hash, `+dirty` with uncommitted changes), or `unknown` outside a git checkout. */
+function gitCommit() {
+  try {
+    const hash = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: here, encoding: 'utf8' }).trim();
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', '../src'], { cwd: here, encoding: 'utf8' }).trim() !== '';
+    return dirty ? `${hash}+dirty` : hash;
+  } catch {
+    return 'unknown';
+  }
+}
 const args = process.argv.slice(2);
 const ROUNDS = Number(args[args.indexOf('--rounds') + 1]) || 3;
 const SAVE = args.includes('--save');
@@ -37,6 +53,18 @@ const MEASURE = { min_cpu_time: QUICK ? 50e6 : 300e6 }; // ns of CPU time per me
 const BASE = { local_port: 587, is_tls: true, rcpt: 'jane@example.org', sender: 'bob@example.org', name_lower: 'cc', remote_ip: '192.168.1.20', retry_num: 3 };
 const N_CTX = 64;
 const contexts = (extra = {}) => Array.from({ length: N_CTX }, () => JSON.parse(JSON.stringify({ ...BASE, ...extra })));
+/**
+ * 64 context objects of eight different shapes (hidden classes): the same values, with the
+ * keys in another order and an extra key of each shape's own.
+ */
+const SHAPES = 8;
+const mixedContexts = (extra = {}) =>
+  Array.from({ length: N_CTX }, (_, i) => {
+    const shape = i % SHAPES;
+    const entries = Object.entries({ ...BASE, ...extra });
+    const rotated = [...entries.slice(shape), ...entries.slice(0, shape)];
+    return JSON.parse(JSON.stringify(Object.fromEntries([...rotated, [`shape_${shape}`, shape]])));
+  });
 const celContexts = () => contexts().map((c) => ({ ...c, local_port: BigInt(c.local_port), retry_num: BigInt(c.retry_num) }));
 const VARIABLES = Object.keys(BASE).concat(['octets']);
 
@@ -260,18 +288,17 @@ function jobs() {
   return out;
 }
 
-async function evaluationBenchmarks() {
-  const list = jobs();
+/** Every job once per round, in a rotated order; the median of each job's p50 over the rounds, by case and engine. */
+async function timeRounds(list, label) {
   const samples = new Map();
   for (let round = 0; round < ROUNDS; round++) {
-    // Interleave: every job once per round, in a rotated order.
     const order = list.map((_, k) => list[(k + round * 7) % list.length]);
     for (const job of order) {
       const key = `${job.caseId}\u0000${job.engine}`;
       if (!samples.has(key)) samples.set(key, []);
       samples.get(key).push(await time(job.fn, job.ctxs));
     }
-    process.stderr.write(`round ${round + 1}/${ROUNDS} done\n`);
+    process.stderr.write(`${label} round ${round + 1}/${ROUNDS} done\n`);
   }
   const results = {};
   for (const [key, xs] of samples) {
@@ -281,13 +308,65 @@ async function evaluationBenchmarks() {
   return results;
 }
 
+let JOBS = null;
+
+async function evaluationBenchmarks() {
+  JOBS = jobs();
+  return timeRounds(JOBS, 'first run');
+}
+
+/**
+ * The megamorphic run: mta-expr and the closure of every case on contexts of eight shapes,
+ * each result checked on every shape first.
+ */
+async function megamorphicBenchmarks() {
+  const list = [];
+  for (const job of JOBS.filter((j) => j.engine === 'closure' || j.engine === 'mta-expr')) {
+    const c = EXPRESSION_CASES.find((x) => x.id === job.caseId) ?? BLOCK_CASES.find((x) => x.id === job.caseId);
+    const ctxs = mixedContexts(c.extra);
+    for (let k = 0; k < SHAPES; k++) check(job.engine, `${job.caseId} (shape ${k})`, job.fn, ctxs[k], c.expected);
+    list.push({ ...job, ctxs });
+  }
+  const out = await timeRounds(list, 'megamorphic run');
+  // Prepared variables, in a process of their own: a host that prepares its variables
+  // prepares all of them, so its closures never see the shapes of the host's objects (in
+  // this process they have seen them all).
+  const child = JSON.parse(execFileSync(process.execPath, [fileURLToPath(import.meta.url), '--prepared-only', '--rounds', String(ROUNDS), ...(QUICK ? ['--quick'] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }));
+  for (const [caseId, ns] of Object.entries(child.evaluation)) out[caseId]['mta-expr prepared'] = ns;
+  out.prepare = child.prepare;
+  return out;
+}
+
+/** The megamorphic run on prepared variables (the child process of megamorphicBenchmarks). */
+async function preparedOnly() {
+  const list = [];
+  for (const c of [...EXPRESSION_CASES, ...BLOCK_CASES]) {
+    const fn = ours(c.ours);
+    const ctxs = mixedContexts(c.extra).map((x) => prepareVariables(x));
+    for (let k = 0; k < SHAPES; k++) check('mta-expr prepared', `${c.id} (shape ${k})`, fn, ctxs[k], c.expected);
+    list.push({ caseId: c.id, engine: 'mta-expr', fn, ctxs });
+  }
+  const results = await timeRounds(list, 'prepared run');
+  const evaluation = Object.fromEntries(Object.entries(results).map(([caseId, row]) => [caseId, row['mta-expr']]));
+  return { evaluation, prepare: await time((x) => prepareVariables(x), mixedContexts()) };
+}
+
 // ---------------------------------------------------------------------------
 // Compile time and scaling
 
-async function compileTime(fn) {
-  const stats = await measure(() => do_not_optimize(fn()), MEASURE);
+/** The p50 of `make(source)` over sources that differ in one literal, cycled so each call compiles a string not compiled just before. */
+async function compileTime(make, variant) {
+  const sources = Array.from({ length: 4096 }, (_, k) => variant(k));
+  let i = 0;
+  const stats = await measure(() => {
+    i = (i + 1) & 4095;
+    do_not_optimize(make(sources[i]));
+  }, MEASURE);
   return stats.p50;
 }
+
+/** The k-th variant of a source: its first `25` becomes `25 + k`. */
+const variantOf = (src) => (k) => src.replace('25', String(25 + k));
 
 function corpusBlocks() {
   const dir = join(here, '..', '..', 'shared', 'corpus');
@@ -310,13 +389,16 @@ async function compileBenchmarks() {
     ['E5x10', { ours: x10(e5.ours, ' || '), 'cel-js': x10(e5['cel-js'], ' || '), jexl: x10(e5.jexl, ' || '), filtrex: x10(e5.filtrex, ' or '), 'jsep+expression-eval': x10(e5['jsep+expression-eval'], ' || '), 'expr-eval': x10(e5['expr-eval'], ' or ') }],
   ];
   for (const [id, c] of rows) {
+    // Every source compiles to a working program: the variants are checked on one context first.
+    const probe = compile(variantOf(c.ours)(4000), { variables: VARIABLES });
+    if (probe.evaluate(BASE) === undefined) throw new Error(`compile ${id}: the variant does not evaluate`);
     out[id] = {
-      'mta-expr': await compileTime(() => compile(c.ours, { variables: VARIABLES })),
-      'cel-js': await compileTime(() => cel.parse(c['cel-js'])),
-      jexl: await compileTime(() => jexl.compile(c.jexl)),
-      filtrex: await compileTime(() => filtrex(c.filtrex, filtrexOptions)),
-      'jsep+expression-eval': await compileTime(() => jsep(c['jsep+expression-eval'])),
-      'expr-eval': await compileTime(() => exprEval.parse(c['expr-eval'])),
+      'mta-expr': await compileTime((src) => compile(src, { variables: VARIABLES }), variantOf(c.ours)),
+      'cel-js': await compileTime((src) => cel.parse(src), variantOf(c['cel-js'])),
+      jexl: await compileTime((src) => jexl.compile(src), variantOf(c.jexl)),
+      filtrex: await compileTime((src) => filtrex(src, filtrexOptions), variantOf(c.filtrex)),
+      'jsep+expression-eval': await compileTime((src) => jsep(src), variantOf(c['jsep+expression-eval'])),
+      'expr-eval': await compileTime((src) => exprEval.parse(src), variantOf(c['expr-eval'])),
     };
   }
   const blocks = corpusBlocks();
@@ -347,7 +429,7 @@ async function scalingBenchmarks() {
     out.push({
       terms: n,
       evaluateNs: await time((c) => p.evaluate(c), ctxs),
-      compileUs: (await compileTime(() => compile(src, { variables: VARIABLES }))) / 1000,
+      compileUs: (await compileTime((source) => compile(source, { variables: VARIABLES }), (k) => src.replace('retry_num * 1 ', `retry_num * ${k + 1} `))) / 1000,
     });
   }
   return out;
@@ -367,6 +449,7 @@ const fmt = (ns) => (ns === undefined ? '—' : ns < 10 ? ns.toFixed(2) : ns < 1
 function report(r) {
   const lines = [];
   lines.push(`Node ${process.version}, ${r.machine.cpu} (${r.machine.cores} cores), ${r.rounds} rounds; harness floor ${fmt(r.floorNs)} ns`);
+  lines.push(`mta-expr ${r.version} (${r.commit}); load average at the start ${r.load.join(', ')}, at the end ${r.loadEnd.join(', ')}`);
   lines.push('');
   lines.push('Evaluation, ns/op (median), × = ratio to the hand-written closure');
   lines.push('');
@@ -377,6 +460,18 @@ function report(r) {
     const cells = ENGINES.map((e) => (row[e] === undefined ? '—' : e === 'closure' ? fmt(row[e]) : `${fmt(row[e])} (${(row[e] / base).toFixed(1)}×)`));
     lines.push(`| ${caseId} | ${cells.join(' | ')} |`);
   }
+  lines.push('');
+  lines.push(`Megamorphic run (contexts of ${SHAPES} shapes), ns/op (median), beside the first run; × = ratio to mta-expr's first run`);
+  lines.push('');
+  lines.push('| case | closure | closure, 8 shapes | mta-expr | mta-expr, 8 shapes | mta-expr, 8 shapes, prepared | prepared / closure, 8 shapes | cel-js / mta-expr |');
+  lines.push('|---|---:|---:|---:|---:|---:|---:|---:|');
+  for (const [caseId, row] of Object.entries(r.evaluation)) {
+    const m = r.megamorphic[caseId];
+    const cel = row['cel-js'] === undefined ? '—' : `${(row['cel-js'] / row['mta-expr']).toFixed(1)}`;
+    const ratio = (x) => `${fmt(x)} (${(x / row['mta-expr']).toFixed(1)}×)`;
+    lines.push(`| ${caseId} | ${fmt(row.closure)} | ${fmt(m.closure)} | ${fmt(row['mta-expr'])} | ${ratio(m['mta-expr'])} | ${ratio(m['mta-expr prepared'])} | ${(m['mta-expr prepared'] / m.closure).toFixed(1)} | ${cel} |`);
+  }
+  lines.push('', `prepareVariables of one context (once per SMTP stage, not per field): ${fmt(r.megamorphic.prepare)} ns; prepared, in a process of its own`);
   lines.push('');
   lines.push('Compile time, µs per expression (median)');
   lines.push('');
@@ -399,6 +494,11 @@ function report(r) {
   return lines.join('\n');
 }
 
+if (args.includes('--prepared-only')) {
+  process.stdout.write(JSON.stringify(await preparedOnly()));
+  process.exit(0);
+}
+
 const result = {
   date: new Date().toISOString(),
   node: process.version,
@@ -406,16 +506,22 @@ const result = {
   rounds: ROUNDS,
   peers: Object.fromEntries(Object.entries(PEERS).map(([k, v]) => [k, { cspSafe: v.csp }])),
   floorNs: await harnessFloor(),
+  version: JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')).version,
+  commit: gitCommit(),
+  load: loadavg().map((x) => Number(x.toFixed(2))),
   evaluation: await evaluationBenchmarks(),
+  megamorphic: await megamorphicBenchmarks(),
   compile: await compileBenchmarks(),
   scaling: await scalingBenchmarks(),
   startup: startup(QUICK ? 7 : 21),
 };
+result.loadEnd = loadavg().map((x) => Number(x.toFixed(2)));
 const text = report(result);
 console.log(text);
 if (SAVE) {
   mkdirSync(join(here, 'results'), { recursive: true });
-  const file = join(here, 'results', `${result.date.slice(0, 10)}-node${process.version.slice(1)}.json`);
+  // One file per version of the code measured: date, commit, Node.
+  const file = join(here, 'results', `${result.date.slice(0, 10)}-${result.commit}-node${process.version.slice(1)}.json`);
   writeFileSync(file, JSON.stringify({ ...result, table: text }, null, 2) + '\n');
   console.log(`\nsaved ${file}`);
 }

@@ -42,6 +42,7 @@ export function compile(input: string | BlockInput, options: CompileOptions = {}
       optimize: scope.optimize,
       limits: scope.limits,
       depth: totals.depth,
+      mayReadEnvironment: sources.some((s) => ENVIRONMENT_TEXT.test(s.source)),
       // Nothing that builds, matches or reads captures: each node costs at most 1 unit, an
       // array 1 per 2 items more, so twice the tokens bound the cost.
       costBound: usage.builds || usage.usesCaptures ? undefined : 2 * totals.tokens,
@@ -52,6 +53,9 @@ export function compile(input: string | BlockInput, options: CompileOptions = {}
     throw e;
   }
 }
+
+/** What a source that reads the environment must contain (a global, a system value, a metric). */
+const ENVIRONMENT_TEXT = /\$|system|metric/i;
 
 /**
  * A RangeError (the engine's own limits: a stack overflow) as a CompileError covering the

@@ -7,7 +7,8 @@
  *   p.evaluate({ local_port: 587, is_tls: true }); // 1
  */
 export { compile } from './compile.js';
-export { Program, type CompiledPart, type ConditionTrace, type Explanation, type Trace } from './program.js';
+export { prepareVariables, Program, type CompiledPart, type ConditionTrace, type Explanation, type Trace } from './program.js';
+export type { PreparedVariables } from './compiler/generated/variable-readers.js';
 export type { BlockInput, Condition } from './syntax/block.js';
 export { normalizeBlock, type NormalBlock } from './syntax/block.js';
 export type { CompileOptions, CustomFunction } from './check/scope.js';

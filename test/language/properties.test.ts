@@ -13,7 +13,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { Node } from '../../src/language/syntax/ast.js';
 import { stripSpans } from '../../src/language/syntax/ast.js';
-import { compile, CompileError, EvaluationError, MAX_LIMITS, parse, print, type HostValue } from '../../src/language/index.js';
+import { compile, CompileError, EvaluationError, MAX_LIMITS, parse, prepareVariables, print, type HostValue } from '../../src/language/index.js';
 import { BUILTIN_FUNCTIONS, constant } from '../../src/language/index.js';
 import { equals, Float, type Value } from '../../src/language/runtime/values.js';
 import { sameJson } from '../support/helpers.js';
@@ -73,7 +73,7 @@ const SYNC_FUNCTIONS: Array<[string, number]> = [
   ['sort', 2], ['dedup', 1], ['winnow', 1], ['is_intersect', 2], ['is_email', 1], ['email_part', 2], ['is_empty', 1],
   ['is_number', 1], ['is_ip_addr', 1], ['is_ip_in_cidr', 2], ['ip_reverse_name', 1], ['if_then', 3],
 ];
-const PATTERNS = ["'^([^@]+)@(.+)$'", "'(?i)^ab'", "'[0-9]+'", "'(a)?(b)'"];
+const PATTERNS = ["'^([^@]+)@(.+)$'", "'^[a-z]*(@)[^.]+'", "'^(x?)-'", "'(?i)^ab'", "'[0-9]+'", "'(a)?(b)'"];
 
 const programLeaf = fc.oneof(
   fc.constantFrom(...VARIABLES),
@@ -112,6 +112,44 @@ const ladderBlock = fc
     match: literals.map((lit, i) => ({ if: flip ? `${lit} == ${key}` : `${key} == ${lit}`, then: String(i) })),
     else: "'none'",
   }));
+
+/** Tests of known variables against literals, alone and in chains (the fused leaves of fast.ts). */
+const leafTest = fc.oneof(
+  fc
+    .tuple(fc.constantFrom(...VARIABLES), fc.constantFrom('==', '!=', '<', '<=', '>', '>='), fc.constantFrom('25', '0', '-3', '2', "'25'", "'x'", "''", "'2'"), fc.boolean())
+    .map(([name, op, lit, flip]) => (flip ? `${lit} ${op} ${name}` : `${name} ${op} ${lit}`)),
+  fc.constantFrom(...VARIABLES),
+  fc.constantFrom(...VARIABLES).map((name) => `!${name}`),
+  // Predicates with a test on the raw host value (FunctionSpec.hostTest).
+  fc
+    .tuple(fc.constantFrom('starts_with', 'ends_with', 'contains'), fc.constantFrom(...VARIABLES), fc.constantFrom("'2'", "'x'", "''", "'@'", "'a,b'"))
+    .map(([f, name, lit]) => `${f}(${name}, ${lit})`),
+  fc
+    .tuple(fc.constantFrom("['2', 'x']", "['']", "['1', '2', '3', '4', '5', '6', '7', '8', '9', 'x']", "['25', '02']"), fc.constantFrom(...VARIABLES))
+    .map(([list, name]) => `contains(${list}, ${name})`),
+);
+const leafChain = fc
+  .array(fc.tuple(fc.constantFrom('&&', '||'), leafTest), { minLength: 1, maxLength: 4 })
+  .map((parts) => parts.map(([op, t], i) => (i === 0 ? t : `${op} ${t}`)).join(' '));
+/** Sums that start with a text literal (concatenated directly while every term is a string or an integer). */
+const textSum = fc
+  .tuple(
+    fc.constantFrom("'mx.'", "'a'", "'-'"),
+    fc.array(fc.oneof(fc.constantFrom(...VARIABLES), fc.constantFrom("'-'", "''", '3', '-7', '2.5', '[1]', 'plain', "'é'")), { minLength: 1, maxLength: 5 }),
+  )
+  .map(([head, terms]) => [head, ...terms].join(' + '));
+
+/** Blocks whose results are all literals (returned as they are, converted at compile time). */
+const literalBlock = fc
+  .tuple(fc.array(leafChain, { minLength: 1, maxLength: 3 }), fc.constantFrom('[plain, login]', "['a', 2]", '[1.5, [2.5]]', '2.5', "'x'", 'false', '[]'))
+  .map(([whens, otherwise]) => ({ match: whens.map((when, i) => ({ if: when, then: ['[plain, login]', "'x'", '[0.5]', '3'][i]! })), else: otherwise }));
+
+/** A host value in canonical JSON form, to compare what `evaluate` returns. */
+function hostJson(v: HostValue | null): unknown {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) return v.map((x) => hostJson(x as HostValue));
+  return { constant: (v as { name: string }).name };
+}
 
 const scalar = fc.oneof(
   fc.string({ maxLength: 12 }),
@@ -246,14 +284,21 @@ describe('properties', () => {
 
   it('(3) optimised and unoptimised programs agree', () => {
     fc.assert(
-      fc.property(fc.oneof(programSource, programBlock, ladderBlock), variables, environment, (source, vars, env) => {
+      fc.property(fc.oneof(programSource, programBlock, ladderBlock, leafChain, literalBlock, textSum), variables, environment, (source, vars, env) => {
         const optimized = compile(source);
         const plain = compile(source, { optimize: false });
         const a = optimized.evaluateJson(vars, env);
         const b = plain.evaluateJson(vars, env);
         expect(sameJson(a, b), `${JSON.stringify(source)}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`).toBe(true);
+        // The same variables prepared once (one hidden class for every object).
+        const prepared = optimized.evaluateJson(prepareVariables(vars), env);
+        expect(sameJson(prepared, b), `${JSON.stringify(source)} prepared: ${JSON.stringify(prepared)} vs ${JSON.stringify(b)}`).toBe(true);
+        // What `evaluate` gives the host (literal results returned as they are, stateless programs).
+        const hostA = hostJson(optimized.evaluate(vars, env));
+        const hostB = hostJson(plain.evaluate(vars, env));
+        expect(sameJson(hostA, hostB), `${JSON.stringify(source)}: ${JSON.stringify(hostA)} vs ${JSON.stringify(hostB)}`).toBe(true);
       }),
-      { numRuns: 2000 },
+      { numRuns: 3000 },
     );
   });
 
@@ -330,6 +375,8 @@ describe('properties', () => {
           value = program.evaluate(vars as Record<string, unknown>, env);
         }).not.toThrow();
         expect(() => JSON.stringify(value)).not.toThrow();
+        // Prepared, the same hostile variables give the same value.
+        expect(sameJson(program.evaluateJson(prepareVariables(vars as object), env), program.evaluateJson(vars as object, env)), JSON.stringify(source)).toBe(true);
       }),
       { numRuns: 2000 },
     );

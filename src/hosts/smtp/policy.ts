@@ -15,7 +15,7 @@
  * would otherwise silently be the default (AUTH not required, no rate limit), so the server
  * answers that stage with a temporary failure (4xx) and the client tries again later.
  */
-import { EvaluationError, type Environment } from '../../language/index.js';
+import { EvaluationError, prepareVariables, type Environment } from '../../language/index.js';
 import type { ConfigObjects } from '../config/live.js';
 import type { ErrorHook, FieldError, FieldTrace } from '../config/object.js';
 import { SCHEMA } from '../config/schema.js';
@@ -208,6 +208,8 @@ export class PolicySession {
       this.onError?.(e);
     };
     this.onStage?.({ session: this, stage: name, vars });
+    // Prepared once for every field of the stage: one hidden class for all of them.
+    const prepared = prepareVariables(vars);
     const onField = this.onField;
     let late = false;
     const work = (async () => {
@@ -215,9 +217,9 @@ export class PolicySession {
         for (const [field, schema] of Object.entries(object.schema.fields)) {
           if (schema.variables !== group) continue;
           let value: unknown;
-          if (onField === undefined) value = await object.evaluate(field, vars, this.env, (e) => late || onError(e));
+          if (onField === undefined) value = await object.evaluate(field, prepared, this.env, (e) => late || onError(e));
           else {
-            const trace = await object.explain(field, vars, this.env, (e) => late || onError(e));
+            const trace = await object.explain(field, prepared, this.env, (e) => late || onError(e));
             if (!late) onField(trace, name, this);
             value = trace.value;
           }

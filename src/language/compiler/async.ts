@@ -65,9 +65,9 @@ export class AsyncCompiler {
         if (!items.some((i) => i.async)) return sync();
         return {
           async: true,
-          fn: async (s) => {
+          fn: async (v, s) => {
             const out: Value[] = [];
-            for (const i of items) out.push(await i.fn(s));
+            for (const i of items) out.push(await i.fn(v, s));
             return out;
           },
         };
@@ -76,13 +76,13 @@ export class AsyncCompiler {
         const t = this.node(node.target);
         const i = this.node(node.index);
         if (!t.async && !i.async) return sync();
-        return { async: true, fn: async (s) => indexValue(await t.fn(s), await i.fn(s)) };
+        return { async: true, fn: async (v, s) => indexValue(await t.fn(v, s), await i.fn(v, s)) };
       }
       case 'unary': {
         const o = this.node(node.operand);
         if (!o.async) return sync();
         const f = UNARY_OPERATORS[node.op].evaluate;
-        return { async: true, fn: async (s) => f(await o.fn(s)) };
+        return { async: true, fn: async (v, s) => f(await o.fn(v, s)) };
       }
       case 'binary': {
         const spec = BINARY_OPERATORS[node.op];
@@ -92,10 +92,10 @@ export class AsyncCompiler {
           const isAnd = spec.shortCircuit === 'and';
           return {
             async: true,
-            fn: async (s) => {
-              const first = await operands[0]!.fn(s);
+            fn: async (v, s) => {
+              const first = await operands[0]!.fn(v, s);
               if (truthy(first) !== isAnd) return first;
-              for (let i = 1; i < operands.length; i++) if (truthy(await operands[i]!.fn(s)) !== isAnd) return isAnd ? 0 : 1;
+              for (let i = 1; i < operands.length; i++) if (truthy(await operands[i]!.fn(v, s)) !== isAnd) return isAnd ? 0 : 1;
               return isAnd ? 1 : 0;
             },
           };
@@ -109,7 +109,7 @@ export class AsyncCompiler {
         const r = this.node(node.right);
         if (!l.async && !r.async) return sync();
         const f = spec.evaluate;
-        return { async: true, fn: async (s) => f(await l.fn(s), await r.fn(s)) };
+        return { async: true, fn: async (v, s) => f(await l.fn(v, s), await r.fn(v, s)) };
       }
       case 'call': {
         const args = node.args.map((a) => this.node(a));
@@ -118,9 +118,9 @@ export class AsyncCompiler {
         const name = node.name;
         return {
           async: true,
-          fn: async (s) => {
+          fn: async (v, s) => {
             const values: Value[] = [];
-            for (const a of args) values.push(await a.fn(s));
+            for (const a of args) values.push(await a.fn(v, s));
             if (!spec.async) {
               this.decorator?.beforeCall(s, spec, values);
               return spec.fn!(...values);
@@ -134,10 +134,10 @@ export class AsyncCompiler {
         };
       }
       case 'matches': {
-        const v = this.node(node.value);
-        if (!v.async) return sync();
+        const subject = this.node(node.value);
+        if (!subject.async) return sync();
         const match = this.sync.matcher(node);
-        return { async: true, fn: async (s) => (match(s, await v.fn(s)) ? 1 : 0) };
+        return { async: true, fn: async (v, s) => (match(s, await subject.fn(v, s)) ? 1 : 0) };
       }
       default:
         return sync();

@@ -8,6 +8,8 @@
  */
 import type { FunctionSpec } from '../functions/index.js';
 import type { BlockTrees } from '../optimizer/index.js';
+import { toHost } from '../runtime/host-values.js';
+import { childrenOf, type Node } from '../syntax/ast.js';
 import { AsyncCompiler } from './async.js';
 import { estimateBlock } from './cost.js';
 import { FastCompiler } from './fast.js';
@@ -38,6 +40,16 @@ export interface Closures {
   cost: () => number;
   /** Whether the closures count the cost (the estimate is over the limit). */
   metered: boolean;
+  /**
+   * Whether `run` reads nothing of its state (no environment, no captures, no cost): then
+   * every evaluation may share one empty state.
+   */
+  stateless: boolean;
+  /**
+   * Whether every value `run` gives is already its own host form (a literal without a
+   * float, decided at compile time): `evaluate` returns it as it is, without `toHost`.
+   */
+  hostReady: boolean;
 }
 
 export interface ClosureOptions {
@@ -51,8 +63,33 @@ export interface ClosureOptions {
   limits: { readonly maxCost: number; readonly maxMatchLength: number };
   /** The depth of the deepest tree (from the parser): shallow trees need no `prepare`. */
   depth: number;
+  /**
+   * Whether the sources may name the environment at all (`$NAME`, `system(…)`, `metric(…)`):
+   * when they cannot, no tree is walked to find out.
+   */
+  mayReadEnvironment: boolean;
   /** An upper bound of the cost known without estimating it, if any: within the limit, the estimate waits until it is asked for. */
   costBound?: number;
+}
+
+/** Whether a block reads the host's environment (`global`, `system` and metric values). */
+function readsEnvironment(block: BlockTrees): boolean {
+  const nodes: Node[] = [];
+  for (const [when, then] of block.conditions) nodes.push(when, then);
+  if (block.otherwise) nodes.push(block.otherwise);
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    if (node.kind === 'global' || node.kind === 'system' || node.kind === 'metric') return true;
+    for (const child of childrenOf(node)) nodes.push(child);
+  }
+  return false;
+}
+
+/** Whether every result of a block is a literal that is its own host form (no float to unbox). */
+function literalResults(block: BlockTrees): boolean {
+  const results = block.conditions.map(([, then]) => then);
+  if (block.otherwise) results.push(block.otherwise);
+  return results.every((n) => n.kind === 'literal' && toHost(n.value) === n.value);
 }
 
 /** Builds ahead the closures of the deep trees of a block (ReferenceCompiler.prepare). */
@@ -91,19 +128,20 @@ export function buildClosures(parts: BlockTrees, runner: BlockTrees, options: Cl
     return explainWalk;
   };
   if (options.isAsync) {
-    if (metered) return { run: null, test: null, walk: explain(), explain, cost, metered };
+    if (metered) return { run: null, test: null, walk: explain(), explain, cost, metered, stateless: false, hostReady: false };
     const compiler = optimize ? new FastCompiler(functions, readsCaptures) : new ReferenceCompiler(functions, readsCaptures);
-    return { run: null, test: null, walk: walkOf(parts, compiler, options, undefined), explain, cost, metered };
+    return { run: null, test: null, walk: walkOf(parts, compiler, options, undefined), explain, cost, metered, stateless: false, hostReady: false };
   }
   if (metered) {
     const m = new MeteredCompiler(functions, readsCaptures, limits.maxCost);
     prepare(m, runner, options);
-    return { run: m.runner(runner.conditions, runner.otherwise), test: null, walk: null, explain, cost, metered };
+    return { run: m.runner(runner.conditions, runner.otherwise), test: null, walk: null, explain, cost, metered, stateless: false, hostReady: false };
   }
   const compiler = optimize ? new FastCompiler(functions, readsCaptures) : new ReferenceCompiler(functions, readsCaptures);
   prepare(compiler, runner, options);
   const single = runner.conditions.length === 0 && runner.otherwise !== null && optimize && isBooleanValued(runner.otherwise, functions);
   const test = single ? compiler.test(runner.otherwise!) : null;
-  const run: BlockRunner = test ? (s) => (test(s) ? 1 : 0) : compiler.block(runner.conditions, runner.otherwise);
-  return { run, test, walk: null, explain, cost, metered };
+  const run: BlockRunner = test ? (v, s) => (test(v, s) ? 1 : 0) : compiler.block(runner.conditions, runner.otherwise);
+  const stateless = !readsCaptures && !(options.mayReadEnvironment && readsEnvironment(runner));
+  return { run, test, walk: null, explain, cost, metered, stateless, hostReady: optimize && literalResults(runner) };
 }

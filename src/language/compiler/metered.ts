@@ -14,7 +14,7 @@ import type { BinaryNode, Node } from '../syntax/ast.js';
 import type { AsyncDecorator } from './async.js';
 import { builtUnits, indexUnits, itemUnits, matchUnits, scanUnits, sortUnits, textUnits } from './cost.js';
 import { chainOperands, type AsyncClosure, type Closure } from './operands.js';
-import { ReferenceCompiler, subjectOf, type Matcher } from './reference.js';
+import { ReferenceCompiler, subjectOf, type BlockRunner, type Matcher } from './reference.js';
 
 function overBudget(limit: number): never {
   throw new EvaluationError('budget', `the evaluation cost more than ${limit} units (limits.maxCost)`);
@@ -67,11 +67,11 @@ export class MeteredCompiler extends ReferenceCompiler implements AsyncDecorator
   }
 
   /** The block's runner, which starts the count. */
-  runner(conditions: ReadonlyArray<readonly [Node, Node]>, otherwise: Node | null): (s: State) => Value | undefined {
+  runner(conditions: ReadonlyArray<readonly [Node, Node]>, otherwise: Node | null): BlockRunner {
     const block = this.block(conditions, otherwise);
-    return (s) => {
+    return (v, s) => {
       s.spent = 0;
-      return block(s);
+      return block(v, s);
     };
   }
 
@@ -80,16 +80,16 @@ export class MeteredCompiler extends ReferenceCompiler implements AsyncDecorator
     const inner = super.build(node);
     switch (node.kind) {
       case 'capture':
-        return (s) => {
-          const v = inner(s) as string;
-          charge(s, 1 + textUnits(v.length), limit);
-          return v;
+        return (v, s) => {
+          const text = inner(v, s) as string;
+          charge(s, 1 + textUnits(text.length), limit);
+          return text;
         };
       case 'array': {
         const units = 1 + itemUnits(node.items.length);
-        return (s) => {
+        return (v, s) => {
           charge(s, units, limit);
-          return inner(s);
+          return inner(v, s);
         };
       }
       case 'binary':
@@ -97,9 +97,9 @@ export class MeteredCompiler extends ReferenceCompiler implements AsyncDecorator
         // Counted by binary() and call().
         return inner;
       default:
-        return (s) => {
+        return (v, s) => {
           charge(s, 1, limit);
-          return inner(s);
+          return inner(v, s);
         };
     }
   }
@@ -121,10 +121,10 @@ export class MeteredCompiler extends ReferenceCompiler implements AsyncDecorator
     if (node.op === '+') {
       const terms = chainOperands(node).map((n) => this.compile(n));
       const steps = terms.length - 1;
-      return (s) => {
+      return (v, s) => {
         charge(s, steps, limit);
-        const sum = new Sum(s, limit, terms[0]!(s));
-        for (let i = 1; i < terms.length; i++) sum.step(terms[i]!(s));
+        const sum = new Sum(s, limit, terms[0]!(v, s));
+        for (let i = 1; i < terms.length; i++) sum.step(terms[i]!(v, s));
         return sum.end();
       };
     }
@@ -135,15 +135,15 @@ export class MeteredCompiler extends ReferenceCompiler implements AsyncDecorator
     const limit = this.maxCost;
     const inner = super.binaryStep(node, left, right);
     if (node.op === '-') {
-      return (s) => {
-        const r = inner(s);
+      return (v, s) => {
+        const r = inner(v, s);
         charge(s, 1 + (Array.isArray(r) ? itemUnits(r.length) : 0), limit);
         return r;
       };
     }
-    return (s) => {
+    return (v, s) => {
       charge(s, 1, limit);
-      return inner(s);
+      return inner(v, s);
     };
   }
 
@@ -154,13 +154,13 @@ export class MeteredCompiler extends ReferenceCompiler implements AsyncDecorator
     const args = argNodes.map((a) => this.compile(a));
     const limit = this.maxCost;
     if (builds === undefined && scans === undefined && !indexes) {
-      return (s) => {
+      return (v, s) => {
         charge(s, 1, limit);
-        return fn(...args.map((a) => a(s)));
+        return fn(...args.map((a) => a(v, s)));
       };
     }
-    return (s) => {
-      const values = args.map((a) => a(s));
+    return (v, s) => {
+      const values = args.map((a) => a(v, s));
       // What is read and what is sorted is counted before the work, what is built after it.
       let units = 1 + (scans === undefined ? 0 : scanUnits(values, scans)) + (indexes ? indexUnits(values) : 0);
       if (builds === 'sorted') units += sortUnits(Array.isArray(values[0]) ? values[0].length : 1);
@@ -179,11 +179,11 @@ export class MeteredCompiler extends ReferenceCompiler implements AsyncDecorator
     const builds = node.kind === 'call' ? this.functions.get(node.name)?.builds : undefined;
 
     const subtract = node.kind === 'binary' && node.op === '-';
-    return async (s) => {
-      const v = await fn(s);
-      const built = builds !== undefined && builds !== 'sorted' ? builtUnits(builds, v) : subtract && Array.isArray(v) ? itemUnits(v.length) : 0;
+    return async (v, s) => {
+      const r = await fn(v, s);
+      const built = builds !== undefined && builds !== 'sorted' ? builtUnits(builds, r) : subtract && Array.isArray(r) ? itemUnits(r.length) : 0;
       charge(s, units + built, limit);
-      return v;
+      return r;
     };
   }
 
@@ -196,10 +196,10 @@ export class MeteredCompiler extends ReferenceCompiler implements AsyncDecorator
   asyncSum(terms: AsyncClosure[]): AsyncClosure {
     const limit = this.maxCost;
     const steps = terms.length - 1;
-    return async (s) => {
+    return async (v, s) => {
       charge(s, steps, limit);
-      const sum = new Sum(s, limit, await terms[0]!(s));
-      for (let i = 1; i < terms.length; i++) sum.step(await terms[i]!(s));
+      const sum = new Sum(s, limit, await terms[0]!(v, s));
+      for (let i = 1; i < terms.length; i++) sum.step(await terms[i]!(v, s));
       return sum.end();
     };
   }

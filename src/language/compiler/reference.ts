@@ -9,13 +9,13 @@ import type { FunctionSpec } from '../functions/index.js';
 import { BINARY_OPERATORS, UNARY_OPERATORS } from '../operators.js';
 import { HOST_VALUES } from '../runtime/environment.js';
 import { fromHost } from '../runtime/host-values.js';
-import type { State } from '../runtime/state.js';
+import type { State, VariablesObject } from '../runtime/state.js';
 import { constant, Float, indexValue, toStr, truthy, type Value } from '../runtime/values.js';
 import { childrenOf, reduceTree, type BinaryNode, type MatchNode, type Node } from '../syntax/ast.js';
 import { plainReader, type Closure, type Reader, type Test } from './operands.js';
 
 /** The block's runner: its value for one state, `undefined` when it is unset. */
-export type BlockRunner = (s: State) => Value | undefined;
+export type BlockRunner = (v: VariablesObject, s: State) => Value | undefined;
 
 /** The match step of `matches` (SPEC §8). */
 export type Matcher = (s: State, value: Value) => boolean;
@@ -27,6 +27,23 @@ export function subjectOf(node: MatchNode, value: Value): string {
     throw new EvaluationError('limit', `matches: the value is longer than ${node.maxLength} characters (limits.maxMatchLength)`);
   }
   return subject;
+}
+
+/**
+ * The match step of `matches` with a native RegExp of the same meaning (regex-native.ts):
+ * the same subject, the same captures.
+ */
+export function nativeMatcher(node: MatchNode, regex: RegExp, groups: number, recordCaptures: boolean): Matcher {
+  const max = node.maxLength;
+  if (!recordCaptures) return (_s, value) => regex.test(typeof value === 'string' && value.length <= max ? value : subjectOf(node, value));
+  return (s, value) => {
+    const captures = s.captures;
+    captures.length = 0;
+    const m = regex.exec(typeof value === 'string' && value.length <= max ? value : subjectOf(node, value));
+    if (m === null) return false;
+    for (let i = 0; i <= groups; i++) captures.push(m[i] ?? '');
+    return true;
+  };
 }
 
 /** The match step of `matches`: clears the captures, then records them on a match (SPEC §8). */
@@ -158,23 +175,23 @@ export class ReferenceCompiler {
       }
       case 'variable': {
         const read = this.reader(node.name);
-        return (s) => fromHost(read(s.vars));
+        return (v) => fromHost(read(v));
       }
       case 'global': {
         const name = node.name;
-        return (s) => fromHost(HOST_VALUES.global(s.env, name));
+        return (_v, s) => fromHost(HOST_VALUES.global(s.env, name));
       }
       case 'system': {
         const name = node.name;
-        return (s) => fromHost(HOST_VALUES.system(s.env, name));
+        return (_v, s) => fromHost(HOST_VALUES.system(s.env, name));
       }
       case 'metric': {
         const name = node.name;
-        return (s) => new Float(HOST_VALUES.metric(s.env, name));
+        return (_v, s) => new Float(HOST_VALUES.metric(s.env, name));
       }
       case 'capture': {
         const index = node.index;
-        return (s) => {
+        return (_v, s) => {
           const c = s.captures[index];
           return c === undefined ? '' : c;
         };
@@ -182,9 +199,9 @@ export class ReferenceCompiler {
       case 'array': {
         const items = node.items.map((i) => this.compile(i));
         const n = items.length;
-        return (s) => {
+        return (v, s) => {
           const out = new Array<Value>(n);
-          for (let i = 0; i < n; i++) out[i] = items[i]!(s);
+          for (let i = 0; i < n; i++) out[i] = items[i]!(v, s);
           return out;
         };
       }
@@ -193,7 +210,7 @@ export class ReferenceCompiler {
       case 'unary': {
         const operand = this.compile(node.operand);
         const f = UNARY_OPERATORS[node.op].evaluate;
-        return (s) => f(operand(s));
+        return (v, s) => f(operand(v, s));
       }
       case 'binary':
         return this.binary(node);
@@ -202,7 +219,7 @@ export class ReferenceCompiler {
       case 'matches': {
         const match = this.matcher(node);
         const value = this.compile(node.value);
-        return (s) => (match(s, value(s)) ? 1 : 0);
+        return (v, s) => (match(s, value(v, s)) ? 1 : 0);
       }
       case 'identifier':
         throw new Error(`internal: unresolved identifier \`${node.name}\``);
@@ -212,7 +229,7 @@ export class ReferenceCompiler {
   protected index(targetNode: Node, indexNode: Node): Closure {
     const target = this.compile(targetNode);
     const index = this.compile(indexNode);
-    return (s) => indexValue(target(s), index(s));
+    return (v, s) => indexValue(target(v, s), index(v, s));
   }
 
   /** A binary node; a left-deep chain of one operator is compiled in one loop, from the bottom up. */
@@ -232,19 +249,19 @@ export class ReferenceCompiler {
   protected binaryStep(node: BinaryNode, left: Closure, right: Closure): Closure {
     const spec = BINARY_OPERATORS[node.op];
     if (spec.shortCircuit === 'and') {
-      return (s) => {
-        const a = left(s);
-        return truthy(a) ? (truthy(right(s)) ? 1 : 0) : a;
+      return (v, s) => {
+        const a = left(v, s);
+        return truthy(a) ? (truthy(right(v, s)) ? 1 : 0) : a;
       };
     }
     if (spec.shortCircuit === 'or') {
-      return (s) => {
-        const a = left(s);
-        return truthy(a) ? a : truthy(right(s)) ? 1 : 0;
+      return (v, s) => {
+        const a = left(v, s);
+        return truthy(a) ? a : truthy(right(v, s)) ? 1 : 0;
       };
     }
     const f = spec.evaluate;
-    return (s) => f(left(s), right(s));
+    return (v, s) => f(left(v, s), right(v, s));
   }
 
   /** A call: every argument evaluated, then the function (SPEC §10). */
@@ -252,13 +269,13 @@ export class ReferenceCompiler {
     const fn = this.functions.get(name)?.fn;
     if (!fn) throw new Error(`internal: \`${name}\` has no synchronous implementation`);
     const args = argNodes.map((a) => this.compile(a));
-    return (s) => fn(...args.map((a) => a(s)));
+    return (v, s) => fn(...args.map((a) => a(v, s)));
   }
 
   /** The truthiness of a node as a JS boolean. */
   test(node: Node): Test {
     const value = this.compile(node);
-    return (s) => truthy(value(s));
+    return (v, s) => truthy(value(v, s));
   }
 
   /** The block: the first condition that holds selects its `then`, else the `else` (SPEC §1). */
@@ -267,9 +284,9 @@ export class ReferenceCompiler {
     const thens = conditions.map(([, then]) => this.compile(then));
     const other = otherwise ? this.compile(otherwise) : () => undefined;
     const n = whens.length;
-    return (s) => {
-      for (let i = 0; i < n; i++) if (whens[i]!(s)) return thens[i]!(s);
-      return other(s);
+    return (v, s) => {
+      for (let i = 0; i < n; i++) if (whens[i]!(v, s)) return thens[i]!(v, s);
+      return other(v, s);
     };
   }
 }

@@ -9,10 +9,16 @@ function isAtext(ch: string): boolean {
   return ATEXT.test(ch);
 }
 
-/** Dot-separated non-empty runs of allowed characters. */
-function isDotAtom(s: string, allowed: (ch: string) => boolean): boolean {
+/**
+ * Dot-separated non-empty runs of allowed characters. A local part (`trailingDot`) may end
+ * with a dot (SPEC §10 forbids only `..` and a dot at its start); a domain may not.
+ */
+function isDotAtom(s: string, allowed: (ch: string) => boolean, trailingDot = false): boolean {
   if (s.length === 0) return false;
-  for (const label of s.split('.')) {
+  const labels = s.split('.');
+  const last = trailingDot && labels.length > 1 && labels[labels.length - 1] === '' ? labels.length - 1 : labels.length;
+  for (let i = 0; i < last; i++) {
+    const label = labels[i]!;
     if (label.length === 0) return false;
     for (const ch of label) if (!allowed(ch)) return false;
   }
@@ -51,7 +57,7 @@ export function isEmail(s: string): boolean {
   if (at <= 0 || quoted) return false;
   const local = s.slice(0, at);
   const domain = s.slice(at + 1);
-  const localOk = local[0] === '"' ? isQuotedLocal(local) : isDotAtom(local, isAtext);
+  const localOk = local[0] === '"' ? isQuotedLocal(local) : isDotAtom(local, isAtext, true);
   return localOk && domain.includes('.') && isDotAtom(domain, isAtext);
 }
 

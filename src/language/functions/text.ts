@@ -2,6 +2,7 @@
 import { md5, sha1 } from '@noble/hashes/legacy';
 import { sha256, sha512 } from '@noble/hashes/sha2';
 import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import { fromHost } from '../runtime/host-values.js';
 import { checkListLength, MAX_STRING_LENGTH, stringTooLong } from '../runtime/sizes.js';
 import { equals, toIndex, toStr, type Value } from '../runtime/values.js';
 import { bool, PREDICATE, PURE, type FunctionSpec } from './types.js';
@@ -238,11 +239,38 @@ export const TEXT_FUNCTIONS: FunctionSpec[] = [
       const set = new Set(list as readonly string[]);
       return (haystack, needle) => (typeof needle === 'string' ? (set.has(needle) ? 1 : 0) : contains(haystack, needle));
     },
+    // contains(['to', 'cc'], x) and contains(x, 'needle') on the host's string directly.
+    hostTest: ([list, needle], at) => {
+      if (at === 1 && Array.isArray(list) && list.every((item) => typeof item === 'string')) {
+        const items = list as readonly string[];
+        const set = new Set(items);
+        const slow = (x: unknown): boolean => contains(items, fromHost(x)) === 1;
+        // A short list is searched faster than a set is hashed.
+        if (items.length <= 8) return (x) => (typeof x === 'string' ? items.includes(x) : slow(x));
+        return (x) => (typeof x === 'string' ? set.has(x) : slow(x));
+      }
+      if (at === 0 && typeof needle === 'string') return (x) => (typeof x === 'string' ? x.includes(needle) : contains(fromHost(x), needle) === 1);
+      return undefined;
+    },
   },
   { name: 'contains_ignore_case', arity: 2, ...PREDICATE, fn: containsIgnoreCase },
   { name: 'eq_ignore_case', arity: 2, ...PREDICATE, scans: 6, fn: (a, b) => bool(asciiLower(toStr(a)) === asciiLower(toStr(b))) },
-  { name: 'starts_with', arity: 2, ...PREDICATE, fn: (a, b) => bool(toStr(a).startsWith(toStr(b))) },
-  { name: 'ends_with', arity: 2, ...PREDICATE, fn: (a, b) => bool(toStr(a).endsWith(toStr(b))) },
+  {
+    name: 'starts_with',
+    arity: 2,
+    ...PREDICATE,
+    fn: (a, b) => bool(toStr(a).startsWith(toStr(b))),
+    hostTest: ([, prefix], at) =>
+      at === 0 && typeof prefix === 'string' ? (x) => (typeof x === 'string' ? x : toStr(fromHost(x))).startsWith(prefix) : undefined,
+  },
+  {
+    name: 'ends_with',
+    arity: 2,
+    ...PREDICATE,
+    fn: (a, b) => bool(toStr(a).endsWith(toStr(b))),
+    hostTest: ([, suffix], at) =>
+      at === 0 && typeof suffix === 'string' ? (x) => (typeof x === 'string' ? x : toStr(fromHost(x))).endsWith(suffix) : undefined,
+  },
   {
     name: 'strip_prefix',
     arity: 2,

@@ -34,6 +34,13 @@ export interface FunctionSpec {
    * argument all the same and must give the same results as `fn`.
    */
   specialize?: (literals: ReadonlyArray<Value | undefined>) => ((...args: Value[]) => Value) | undefined;
+  /**
+   * For a predicate called on one variable and literals: a test on the variable's raw host
+   * value (`at` is the variable's argument; `literals` as for `specialize`), or undefined
+   * to call `fn`. It must give what `fn` gives, as a JS boolean, for every host value (the
+   * property tests compare it with the reference closures).
+   */
+  hostTest?: (literals: ReadonlyArray<Value | undefined>, at: number) => ((x: unknown) => boolean) | undefined;
   /** Asynchronous implementation, given the host's lookups. */
   asyncFn?: (lookups: Lookups, ...args: Value[]) => Promise<Value>;
 }

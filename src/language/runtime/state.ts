@@ -1,6 +1,7 @@
 /**
- * The state of one evaluation: the host's variables, its environment, and the capture
- * list of `matches`. (A program makes and reuses its state objects itself: program.ts.)
+ * The state of one evaluation besides its variables (which every closure takes as its
+ * first argument): the host's environment, the capture list of `matches` and the cost
+ * spent. (A program makes and reuses its state objects itself: program.ts.)
  */
 import type { Environment } from './environment.js';
 import type { Value } from './values.js';
@@ -12,7 +13,6 @@ export type Vars = object | null | undefined;
 export type VariablesObject = Readonly<Record<string, unknown>>;
 
 export interface State {
-  vars: VariablesObject;
   env: Environment;
   captures: Value[];
   /** Cost units spent so far (counted only by metered closures: compiler/metered.ts). */

@@ -6,11 +6,40 @@
  * use these only for objects whose prototype is Object.prototype or null; the
  * Object.prototype test sends a name that the prototype holds (pollution) to the own-
  * property check.
+ *
+ * The leaves of a variable are tests that read it and decide in one function: its
+ * truthiness, its negation, its comparison with a number or string literal, and a
+ * function's test on its raw value. They are
+ * what fast.ts builds from `fusedComparison` and its variable test, without the reader
+ * call: the same fast path for the JS type a host supplies, the same slow path (loose.ts)
+ * for any other value.
  */
+import { looseCompare, looseEquals, looseTruthy } from '../loose.js';
+
 type Vars = Readonly<Record<string, unknown>>;
+type Leaf = (v: Vars) => boolean;
+
+/** The fused tests of one variable; a comparison operator without a leaf gives `undefined`. */
+export interface Leaves {
+  test: Leaf;
+  notTest: Leaf;
+  /** A test on the variable's raw host value (FunctionSpec.hostTest). */
+  host(f: (x: unknown) => boolean): Leaf;
+  number(op: string, c: number): Leaf | undefined;
+  string(op: string, c: string): Leaf | undefined;
+}
+
 const P = Object.prototype as Record<string, unknown>;
 const hasOwn = Object.prototype.hasOwnProperty;
 const own = (v: Vars, name: string): unknown => (hasOwn.call(v, name) ? v[name] : undefined);
+
+/** A JS number inside ±2^63 is already the language integer or float it converts to. */
+const LIMIT = 9.2e18;
+const isPlainNumber = (x: unknown): x is number => typeof x === 'number' && x < LIMIT && x > -LIMIT;
+
+/** The truthiness of a host value, the usual JS types decided inline. */
+const truth = (x: unknown): boolean =>
+  typeof x === 'boolean' ? x : typeof x === 'number' ? x !== 0 : typeof x === 'string' ? x.length !== 0 : looseTruthy(x);
 
 export const FAST_READERS: Readonly<Record<string, (v: Vars) => unknown>> = Object.freeze({
   'asn': (v: Vars) => (P.asn === undefined ? v.asn : own(v, 'asn')),
@@ -106,3 +135,2329 @@ export const FAST_READERS: Readonly<Record<string, (v: Vars) => unknown>> = Obje
   'value': (v: Vars) => (P.value === undefined ? v.value : own(v, 'value')),
   'value_lower': (v: Vars) => (P.value_lower === undefined ? v.value_lower : own(v, 'value_lower')),
 });
+
+/** Where a prepared object keeps the variables the language does not know. */
+export const EXTRA: unique symbol = Symbol('extra variables');
+
+/**
+ * A snapshot of a variables object with every known variable as an own field, in one
+ * order: every instance has one hidden class, however the host built its object, so the
+ * leaves' property loads stay monomorphic in a process that sees many shapes. Variables
+ * the language does not know are kept aside, under EXTRA, so they do not change the class
+ * (`prepareVariables`, program.ts; the plain reader looks there).
+ */
+export class PreparedVariables {
+  declare 'asn': unknown;
+  declare 'attributes': unknown;
+  declare 'authenticated_as': unknown;
+  declare 'authority': unknown;
+  declare 'bcc': unknown;
+  declare 'bcc.domain': unknown;
+  declare 'bcc.local': unknown;
+  declare 'bcc.name': unknown;
+  declare 'body': unknown;
+  declare 'body.html': unknown;
+  declare 'body.raw': unknown;
+  declare 'body.text': unknown;
+  declare 'body.words': unknown;
+  declare 'cc': unknown;
+  declare 'cc.domain': unknown;
+  declare 'cc.local': unknown;
+  declare 'cc.name': unknown;
+  declare 'country': unknown;
+  declare 'domain': unknown;
+  declare 'email': unknown;
+  declare 'email_lower': unknown;
+  declare 'env_from': unknown;
+  declare 'env_from.domain': unknown;
+  declare 'env_from.local': unknown;
+  declare 'env_to': unknown;
+  declare 'expires_in': unknown;
+  declare 'from': unknown;
+  declare 'from.domain': unknown;
+  declare 'from.local': unknown;
+  declare 'from.name': unknown;
+  declare 'headers': unknown;
+  declare 'helo_domain': unknown;
+  declare 'host': unknown;
+  declare 'ip': unknown;
+  declare 'ip_reverse': unknown;
+  declare 'is_tls': unknown;
+  declare 'is_v4': unknown;
+  declare 'is_v6': unknown;
+  declare 'last_error': unknown;
+  declare 'last_status': unknown;
+  declare 'listener': unknown;
+  declare 'local': unknown;
+  declare 'local_ip': unknown;
+  declare 'local_port': unknown;
+  declare 'location': unknown;
+  declare 'method': unknown;
+  declare 'mx': unknown;
+  declare 'name': unknown;
+  declare 'name_lower': unknown;
+  declare 'notify_num': unknown;
+  declare 'octets': unknown;
+  declare 'path': unknown;
+  declare 'path_query': unknown;
+  declare 'port': unknown;
+  declare 'priority': unknown;
+  declare 'protocol': unknown;
+  declare 'query': unknown;
+  declare 'queue_age': unknown;
+  declare 'queue_name': unknown;
+  declare 'raw': unknown;
+  declare 'raw_lower': unknown;
+  declare 'rcpt': unknown;
+  declare 'rcpt_domain': unknown;
+  declare 'received_from_ip': unknown;
+  declare 'received_via_port': unknown;
+  declare 'recipients': unknown;
+  declare 'remote_ip': unknown;
+  declare 'remote_ip.ptr': unknown;
+  declare 'remote_port': unknown;
+  declare 'reply_to': unknown;
+  declare 'reply_to.domain': unknown;
+  declare 'reply_to.local': unknown;
+  declare 'reply_to.name': unknown;
+  declare 'retry_num': unknown;
+  declare 'reverse_ip': unknown;
+  declare 'scheme': unknown;
+  declare 'sender': unknown;
+  declare 'sender_domain': unknown;
+  declare 'size': unknown;
+  declare 'sld': unknown;
+  declare 'source': unknown;
+  declare 'subject': unknown;
+  declare 'subject.thread': unknown;
+  declare 'subject.words': unknown;
+  declare 'to': unknown;
+  declare 'to.domain': unknown;
+  declare 'to.local': unknown;
+  declare 'to.name': unknown;
+  declare 'url': unknown;
+  declare 'url_original': unknown;
+  declare 'value': unknown;
+  declare 'value_lower': unknown;
+  /** The variables the language does not know, outside the fixed fields (null: none). */
+  declare [EXTRA]: Readonly<Record<string, unknown>> | null;
+
+  /** Every field unset: `prepareVariables` then sets the host's own ones. */
+  constructor() {
+    // Stores to `this` the parser counts, so V8 lays every field out in the object itself.
+    this.asn = undefined;
+    this.attributes = undefined;
+    this.authenticated_as = undefined;
+    this.authority = undefined;
+    this.bcc = undefined;
+    this['bcc.domain'] = undefined;
+    this['bcc.local'] = undefined;
+    this['bcc.name'] = undefined;
+    this.body = undefined;
+    this['body.html'] = undefined;
+    this['body.raw'] = undefined;
+    this['body.text'] = undefined;
+    this['body.words'] = undefined;
+    this.cc = undefined;
+    this['cc.domain'] = undefined;
+    this['cc.local'] = undefined;
+    this['cc.name'] = undefined;
+    this.country = undefined;
+    this.domain = undefined;
+    this.email = undefined;
+    this.email_lower = undefined;
+    this.env_from = undefined;
+    this['env_from.domain'] = undefined;
+    this['env_from.local'] = undefined;
+    this.env_to = undefined;
+    this.expires_in = undefined;
+    this.from = undefined;
+    this['from.domain'] = undefined;
+    this['from.local'] = undefined;
+    this['from.name'] = undefined;
+    this.headers = undefined;
+    this.helo_domain = undefined;
+    this.host = undefined;
+    this.ip = undefined;
+    this.ip_reverse = undefined;
+    this.is_tls = undefined;
+    this.is_v4 = undefined;
+    this.is_v6 = undefined;
+    this.last_error = undefined;
+    this.last_status = undefined;
+    this.listener = undefined;
+    this.local = undefined;
+    this.local_ip = undefined;
+    this.local_port = undefined;
+    this.location = undefined;
+    this.method = undefined;
+    this.mx = undefined;
+    this.name = undefined;
+    this.name_lower = undefined;
+    this.notify_num = undefined;
+    this.octets = undefined;
+    this.path = undefined;
+    this.path_query = undefined;
+    this.port = undefined;
+    this.priority = undefined;
+    this.protocol = undefined;
+    this.query = undefined;
+    this.queue_age = undefined;
+    this.queue_name = undefined;
+    this.raw = undefined;
+    this.raw_lower = undefined;
+    this.rcpt = undefined;
+    this.rcpt_domain = undefined;
+    this.received_from_ip = undefined;
+    this.received_via_port = undefined;
+    this.recipients = undefined;
+    this.remote_ip = undefined;
+    this['remote_ip.ptr'] = undefined;
+    this.remote_port = undefined;
+    this.reply_to = undefined;
+    this['reply_to.domain'] = undefined;
+    this['reply_to.local'] = undefined;
+    this['reply_to.name'] = undefined;
+    this.retry_num = undefined;
+    this.reverse_ip = undefined;
+    this.scheme = undefined;
+    this.sender = undefined;
+    this.sender_domain = undefined;
+    this.size = undefined;
+    this.sld = undefined;
+    this.source = undefined;
+    this.subject = undefined;
+    this['subject.thread'] = undefined;
+    this['subject.words'] = undefined;
+    this.to = undefined;
+    this['to.domain'] = undefined;
+    this['to.local'] = undefined;
+    this['to.name'] = undefined;
+    this.url = undefined;
+    this.url_original = undefined;
+    this.value = undefined;
+    this.value_lower = undefined;
+    this[EXTRA] = null;
+  }
+}
+
+const LEAVES: Record<string, Leaves> = {
+  'asn': {
+    test: (v) => truth((P.asn === undefined ? v.asn : own(v, 'asn'))),
+    notTest: (v) => !truth((P.asn === undefined ? v.asn : own(v, 'asn'))),
+    host: (f) => (v) => f((P.asn === undefined ? v.asn : own(v, 'asn'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.asn === undefined ? v.asn : own(v, 'asn')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.asn === undefined ? v.asn : own(v, 'asn')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.asn === undefined ? v.asn : own(v, 'asn')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.asn === undefined ? v.asn : own(v, 'asn')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.asn === undefined ? v.asn : own(v, 'asn')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.asn === undefined ? v.asn : own(v, 'asn')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.asn === undefined ? v.asn : own(v, 'asn')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.asn === undefined ? v.asn : own(v, 'asn')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'attributes': {
+    test: (v) => truth((P.attributes === undefined ? v.attributes : own(v, 'attributes'))),
+    notTest: (v) => !truth((P.attributes === undefined ? v.attributes : own(v, 'attributes'))),
+    host: (f) => (v) => f((P.attributes === undefined ? v.attributes : own(v, 'attributes'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.attributes === undefined ? v.attributes : own(v, 'attributes')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.attributes === undefined ? v.attributes : own(v, 'attributes')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.attributes === undefined ? v.attributes : own(v, 'attributes')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.attributes === undefined ? v.attributes : own(v, 'attributes')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.attributes === undefined ? v.attributes : own(v, 'attributes')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.attributes === undefined ? v.attributes : own(v, 'attributes')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.attributes === undefined ? v.attributes : own(v, 'attributes')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.attributes === undefined ? v.attributes : own(v, 'attributes')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'authenticated_as': {
+    test: (v) => truth((P.authenticated_as === undefined ? v.authenticated_as : own(v, 'authenticated_as'))),
+    notTest: (v) => !truth((P.authenticated_as === undefined ? v.authenticated_as : own(v, 'authenticated_as'))),
+    host: (f) => (v) => f((P.authenticated_as === undefined ? v.authenticated_as : own(v, 'authenticated_as'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.authenticated_as === undefined ? v.authenticated_as : own(v, 'authenticated_as')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.authenticated_as === undefined ? v.authenticated_as : own(v, 'authenticated_as')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.authenticated_as === undefined ? v.authenticated_as : own(v, 'authenticated_as')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.authenticated_as === undefined ? v.authenticated_as : own(v, 'authenticated_as')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.authenticated_as === undefined ? v.authenticated_as : own(v, 'authenticated_as')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.authenticated_as === undefined ? v.authenticated_as : own(v, 'authenticated_as')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.authenticated_as === undefined ? v.authenticated_as : own(v, 'authenticated_as')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.authenticated_as === undefined ? v.authenticated_as : own(v, 'authenticated_as')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'authority': {
+    test: (v) => truth((P.authority === undefined ? v.authority : own(v, 'authority'))),
+    notTest: (v) => !truth((P.authority === undefined ? v.authority : own(v, 'authority'))),
+    host: (f) => (v) => f((P.authority === undefined ? v.authority : own(v, 'authority'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.authority === undefined ? v.authority : own(v, 'authority')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.authority === undefined ? v.authority : own(v, 'authority')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.authority === undefined ? v.authority : own(v, 'authority')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.authority === undefined ? v.authority : own(v, 'authority')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.authority === undefined ? v.authority : own(v, 'authority')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.authority === undefined ? v.authority : own(v, 'authority')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.authority === undefined ? v.authority : own(v, 'authority')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.authority === undefined ? v.authority : own(v, 'authority')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'bcc': {
+    test: (v) => truth((P.bcc === undefined ? v.bcc : own(v, 'bcc'))),
+    notTest: (v) => !truth((P.bcc === undefined ? v.bcc : own(v, 'bcc'))),
+    host: (f) => (v) => f((P.bcc === undefined ? v.bcc : own(v, 'bcc'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.bcc === undefined ? v.bcc : own(v, 'bcc')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.bcc === undefined ? v.bcc : own(v, 'bcc')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.bcc === undefined ? v.bcc : own(v, 'bcc')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.bcc === undefined ? v.bcc : own(v, 'bcc')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.bcc === undefined ? v.bcc : own(v, 'bcc')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.bcc === undefined ? v.bcc : own(v, 'bcc')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.bcc === undefined ? v.bcc : own(v, 'bcc')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.bcc === undefined ? v.bcc : own(v, 'bcc')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'bcc.domain': {
+    test: (v) => truth((P['bcc.domain'] === undefined ? v['bcc.domain'] : own(v, 'bcc.domain'))),
+    notTest: (v) => !truth((P['bcc.domain'] === undefined ? v['bcc.domain'] : own(v, 'bcc.domain'))),
+    host: (f) => (v) => f((P['bcc.domain'] === undefined ? v['bcc.domain'] : own(v, 'bcc.domain'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['bcc.domain'] === undefined ? v['bcc.domain'] : own(v, 'bcc.domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['bcc.domain'] === undefined ? v['bcc.domain'] : own(v, 'bcc.domain')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['bcc.domain'] === undefined ? v['bcc.domain'] : own(v, 'bcc.domain')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['bcc.domain'] === undefined ? v['bcc.domain'] : own(v, 'bcc.domain')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['bcc.domain'] === undefined ? v['bcc.domain'] : own(v, 'bcc.domain')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['bcc.domain'] === undefined ? v['bcc.domain'] : own(v, 'bcc.domain')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['bcc.domain'] === undefined ? v['bcc.domain'] : own(v, 'bcc.domain')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['bcc.domain'] === undefined ? v['bcc.domain'] : own(v, 'bcc.domain')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'bcc.local': {
+    test: (v) => truth((P['bcc.local'] === undefined ? v['bcc.local'] : own(v, 'bcc.local'))),
+    notTest: (v) => !truth((P['bcc.local'] === undefined ? v['bcc.local'] : own(v, 'bcc.local'))),
+    host: (f) => (v) => f((P['bcc.local'] === undefined ? v['bcc.local'] : own(v, 'bcc.local'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['bcc.local'] === undefined ? v['bcc.local'] : own(v, 'bcc.local')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['bcc.local'] === undefined ? v['bcc.local'] : own(v, 'bcc.local')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['bcc.local'] === undefined ? v['bcc.local'] : own(v, 'bcc.local')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['bcc.local'] === undefined ? v['bcc.local'] : own(v, 'bcc.local')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['bcc.local'] === undefined ? v['bcc.local'] : own(v, 'bcc.local')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['bcc.local'] === undefined ? v['bcc.local'] : own(v, 'bcc.local')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['bcc.local'] === undefined ? v['bcc.local'] : own(v, 'bcc.local')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['bcc.local'] === undefined ? v['bcc.local'] : own(v, 'bcc.local')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'bcc.name': {
+    test: (v) => truth((P['bcc.name'] === undefined ? v['bcc.name'] : own(v, 'bcc.name'))),
+    notTest: (v) => !truth((P['bcc.name'] === undefined ? v['bcc.name'] : own(v, 'bcc.name'))),
+    host: (f) => (v) => f((P['bcc.name'] === undefined ? v['bcc.name'] : own(v, 'bcc.name'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['bcc.name'] === undefined ? v['bcc.name'] : own(v, 'bcc.name')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['bcc.name'] === undefined ? v['bcc.name'] : own(v, 'bcc.name')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['bcc.name'] === undefined ? v['bcc.name'] : own(v, 'bcc.name')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['bcc.name'] === undefined ? v['bcc.name'] : own(v, 'bcc.name')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['bcc.name'] === undefined ? v['bcc.name'] : own(v, 'bcc.name')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['bcc.name'] === undefined ? v['bcc.name'] : own(v, 'bcc.name')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['bcc.name'] === undefined ? v['bcc.name'] : own(v, 'bcc.name')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['bcc.name'] === undefined ? v['bcc.name'] : own(v, 'bcc.name')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'body': {
+    test: (v) => truth((P.body === undefined ? v.body : own(v, 'body'))),
+    notTest: (v) => !truth((P.body === undefined ? v.body : own(v, 'body'))),
+    host: (f) => (v) => f((P.body === undefined ? v.body : own(v, 'body'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.body === undefined ? v.body : own(v, 'body')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.body === undefined ? v.body : own(v, 'body')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.body === undefined ? v.body : own(v, 'body')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.body === undefined ? v.body : own(v, 'body')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.body === undefined ? v.body : own(v, 'body')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.body === undefined ? v.body : own(v, 'body')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.body === undefined ? v.body : own(v, 'body')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.body === undefined ? v.body : own(v, 'body')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'body.html': {
+    test: (v) => truth((P['body.html'] === undefined ? v['body.html'] : own(v, 'body.html'))),
+    notTest: (v) => !truth((P['body.html'] === undefined ? v['body.html'] : own(v, 'body.html'))),
+    host: (f) => (v) => f((P['body.html'] === undefined ? v['body.html'] : own(v, 'body.html'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['body.html'] === undefined ? v['body.html'] : own(v, 'body.html')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['body.html'] === undefined ? v['body.html'] : own(v, 'body.html')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['body.html'] === undefined ? v['body.html'] : own(v, 'body.html')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['body.html'] === undefined ? v['body.html'] : own(v, 'body.html')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['body.html'] === undefined ? v['body.html'] : own(v, 'body.html')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['body.html'] === undefined ? v['body.html'] : own(v, 'body.html')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['body.html'] === undefined ? v['body.html'] : own(v, 'body.html')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['body.html'] === undefined ? v['body.html'] : own(v, 'body.html')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'body.raw': {
+    test: (v) => truth((P['body.raw'] === undefined ? v['body.raw'] : own(v, 'body.raw'))),
+    notTest: (v) => !truth((P['body.raw'] === undefined ? v['body.raw'] : own(v, 'body.raw'))),
+    host: (f) => (v) => f((P['body.raw'] === undefined ? v['body.raw'] : own(v, 'body.raw'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['body.raw'] === undefined ? v['body.raw'] : own(v, 'body.raw')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['body.raw'] === undefined ? v['body.raw'] : own(v, 'body.raw')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['body.raw'] === undefined ? v['body.raw'] : own(v, 'body.raw')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['body.raw'] === undefined ? v['body.raw'] : own(v, 'body.raw')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['body.raw'] === undefined ? v['body.raw'] : own(v, 'body.raw')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['body.raw'] === undefined ? v['body.raw'] : own(v, 'body.raw')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['body.raw'] === undefined ? v['body.raw'] : own(v, 'body.raw')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['body.raw'] === undefined ? v['body.raw'] : own(v, 'body.raw')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'body.text': {
+    test: (v) => truth((P['body.text'] === undefined ? v['body.text'] : own(v, 'body.text'))),
+    notTest: (v) => !truth((P['body.text'] === undefined ? v['body.text'] : own(v, 'body.text'))),
+    host: (f) => (v) => f((P['body.text'] === undefined ? v['body.text'] : own(v, 'body.text'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['body.text'] === undefined ? v['body.text'] : own(v, 'body.text')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['body.text'] === undefined ? v['body.text'] : own(v, 'body.text')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['body.text'] === undefined ? v['body.text'] : own(v, 'body.text')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['body.text'] === undefined ? v['body.text'] : own(v, 'body.text')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['body.text'] === undefined ? v['body.text'] : own(v, 'body.text')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['body.text'] === undefined ? v['body.text'] : own(v, 'body.text')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['body.text'] === undefined ? v['body.text'] : own(v, 'body.text')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['body.text'] === undefined ? v['body.text'] : own(v, 'body.text')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'body.words': {
+    test: (v) => truth((P['body.words'] === undefined ? v['body.words'] : own(v, 'body.words'))),
+    notTest: (v) => !truth((P['body.words'] === undefined ? v['body.words'] : own(v, 'body.words'))),
+    host: (f) => (v) => f((P['body.words'] === undefined ? v['body.words'] : own(v, 'body.words'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['body.words'] === undefined ? v['body.words'] : own(v, 'body.words')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['body.words'] === undefined ? v['body.words'] : own(v, 'body.words')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['body.words'] === undefined ? v['body.words'] : own(v, 'body.words')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['body.words'] === undefined ? v['body.words'] : own(v, 'body.words')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['body.words'] === undefined ? v['body.words'] : own(v, 'body.words')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['body.words'] === undefined ? v['body.words'] : own(v, 'body.words')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['body.words'] === undefined ? v['body.words'] : own(v, 'body.words')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['body.words'] === undefined ? v['body.words'] : own(v, 'body.words')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'cc': {
+    test: (v) => truth((P.cc === undefined ? v.cc : own(v, 'cc'))),
+    notTest: (v) => !truth((P.cc === undefined ? v.cc : own(v, 'cc'))),
+    host: (f) => (v) => f((P.cc === undefined ? v.cc : own(v, 'cc'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.cc === undefined ? v.cc : own(v, 'cc')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.cc === undefined ? v.cc : own(v, 'cc')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.cc === undefined ? v.cc : own(v, 'cc')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.cc === undefined ? v.cc : own(v, 'cc')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.cc === undefined ? v.cc : own(v, 'cc')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.cc === undefined ? v.cc : own(v, 'cc')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.cc === undefined ? v.cc : own(v, 'cc')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.cc === undefined ? v.cc : own(v, 'cc')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'cc.domain': {
+    test: (v) => truth((P['cc.domain'] === undefined ? v['cc.domain'] : own(v, 'cc.domain'))),
+    notTest: (v) => !truth((P['cc.domain'] === undefined ? v['cc.domain'] : own(v, 'cc.domain'))),
+    host: (f) => (v) => f((P['cc.domain'] === undefined ? v['cc.domain'] : own(v, 'cc.domain'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['cc.domain'] === undefined ? v['cc.domain'] : own(v, 'cc.domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['cc.domain'] === undefined ? v['cc.domain'] : own(v, 'cc.domain')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['cc.domain'] === undefined ? v['cc.domain'] : own(v, 'cc.domain')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['cc.domain'] === undefined ? v['cc.domain'] : own(v, 'cc.domain')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['cc.domain'] === undefined ? v['cc.domain'] : own(v, 'cc.domain')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['cc.domain'] === undefined ? v['cc.domain'] : own(v, 'cc.domain')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['cc.domain'] === undefined ? v['cc.domain'] : own(v, 'cc.domain')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['cc.domain'] === undefined ? v['cc.domain'] : own(v, 'cc.domain')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'cc.local': {
+    test: (v) => truth((P['cc.local'] === undefined ? v['cc.local'] : own(v, 'cc.local'))),
+    notTest: (v) => !truth((P['cc.local'] === undefined ? v['cc.local'] : own(v, 'cc.local'))),
+    host: (f) => (v) => f((P['cc.local'] === undefined ? v['cc.local'] : own(v, 'cc.local'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['cc.local'] === undefined ? v['cc.local'] : own(v, 'cc.local')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['cc.local'] === undefined ? v['cc.local'] : own(v, 'cc.local')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['cc.local'] === undefined ? v['cc.local'] : own(v, 'cc.local')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['cc.local'] === undefined ? v['cc.local'] : own(v, 'cc.local')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['cc.local'] === undefined ? v['cc.local'] : own(v, 'cc.local')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['cc.local'] === undefined ? v['cc.local'] : own(v, 'cc.local')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['cc.local'] === undefined ? v['cc.local'] : own(v, 'cc.local')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['cc.local'] === undefined ? v['cc.local'] : own(v, 'cc.local')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'cc.name': {
+    test: (v) => truth((P['cc.name'] === undefined ? v['cc.name'] : own(v, 'cc.name'))),
+    notTest: (v) => !truth((P['cc.name'] === undefined ? v['cc.name'] : own(v, 'cc.name'))),
+    host: (f) => (v) => f((P['cc.name'] === undefined ? v['cc.name'] : own(v, 'cc.name'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['cc.name'] === undefined ? v['cc.name'] : own(v, 'cc.name')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['cc.name'] === undefined ? v['cc.name'] : own(v, 'cc.name')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['cc.name'] === undefined ? v['cc.name'] : own(v, 'cc.name')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['cc.name'] === undefined ? v['cc.name'] : own(v, 'cc.name')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['cc.name'] === undefined ? v['cc.name'] : own(v, 'cc.name')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['cc.name'] === undefined ? v['cc.name'] : own(v, 'cc.name')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['cc.name'] === undefined ? v['cc.name'] : own(v, 'cc.name')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['cc.name'] === undefined ? v['cc.name'] : own(v, 'cc.name')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'country': {
+    test: (v) => truth((P.country === undefined ? v.country : own(v, 'country'))),
+    notTest: (v) => !truth((P.country === undefined ? v.country : own(v, 'country'))),
+    host: (f) => (v) => f((P.country === undefined ? v.country : own(v, 'country'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.country === undefined ? v.country : own(v, 'country')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.country === undefined ? v.country : own(v, 'country')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.country === undefined ? v.country : own(v, 'country')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.country === undefined ? v.country : own(v, 'country')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.country === undefined ? v.country : own(v, 'country')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.country === undefined ? v.country : own(v, 'country')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.country === undefined ? v.country : own(v, 'country')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.country === undefined ? v.country : own(v, 'country')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'domain': {
+    test: (v) => truth((P.domain === undefined ? v.domain : own(v, 'domain'))),
+    notTest: (v) => !truth((P.domain === undefined ? v.domain : own(v, 'domain'))),
+    host: (f) => (v) => f((P.domain === undefined ? v.domain : own(v, 'domain'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.domain === undefined ? v.domain : own(v, 'domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.domain === undefined ? v.domain : own(v, 'domain')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.domain === undefined ? v.domain : own(v, 'domain')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.domain === undefined ? v.domain : own(v, 'domain')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.domain === undefined ? v.domain : own(v, 'domain')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.domain === undefined ? v.domain : own(v, 'domain')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.domain === undefined ? v.domain : own(v, 'domain')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.domain === undefined ? v.domain : own(v, 'domain')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'email': {
+    test: (v) => truth((P.email === undefined ? v.email : own(v, 'email'))),
+    notTest: (v) => !truth((P.email === undefined ? v.email : own(v, 'email'))),
+    host: (f) => (v) => f((P.email === undefined ? v.email : own(v, 'email'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.email === undefined ? v.email : own(v, 'email')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.email === undefined ? v.email : own(v, 'email')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.email === undefined ? v.email : own(v, 'email')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.email === undefined ? v.email : own(v, 'email')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.email === undefined ? v.email : own(v, 'email')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.email === undefined ? v.email : own(v, 'email')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.email === undefined ? v.email : own(v, 'email')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.email === undefined ? v.email : own(v, 'email')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'email_lower': {
+    test: (v) => truth((P.email_lower === undefined ? v.email_lower : own(v, 'email_lower'))),
+    notTest: (v) => !truth((P.email_lower === undefined ? v.email_lower : own(v, 'email_lower'))),
+    host: (f) => (v) => f((P.email_lower === undefined ? v.email_lower : own(v, 'email_lower'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.email_lower === undefined ? v.email_lower : own(v, 'email_lower')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.email_lower === undefined ? v.email_lower : own(v, 'email_lower')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.email_lower === undefined ? v.email_lower : own(v, 'email_lower')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.email_lower === undefined ? v.email_lower : own(v, 'email_lower')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.email_lower === undefined ? v.email_lower : own(v, 'email_lower')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.email_lower === undefined ? v.email_lower : own(v, 'email_lower')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.email_lower === undefined ? v.email_lower : own(v, 'email_lower')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.email_lower === undefined ? v.email_lower : own(v, 'email_lower')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'env_from': {
+    test: (v) => truth((P.env_from === undefined ? v.env_from : own(v, 'env_from'))),
+    notTest: (v) => !truth((P.env_from === undefined ? v.env_from : own(v, 'env_from'))),
+    host: (f) => (v) => f((P.env_from === undefined ? v.env_from : own(v, 'env_from'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.env_from === undefined ? v.env_from : own(v, 'env_from')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.env_from === undefined ? v.env_from : own(v, 'env_from')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.env_from === undefined ? v.env_from : own(v, 'env_from')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.env_from === undefined ? v.env_from : own(v, 'env_from')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.env_from === undefined ? v.env_from : own(v, 'env_from')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.env_from === undefined ? v.env_from : own(v, 'env_from')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.env_from === undefined ? v.env_from : own(v, 'env_from')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.env_from === undefined ? v.env_from : own(v, 'env_from')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'env_from.domain': {
+    test: (v) => truth((P['env_from.domain'] === undefined ? v['env_from.domain'] : own(v, 'env_from.domain'))),
+    notTest: (v) => !truth((P['env_from.domain'] === undefined ? v['env_from.domain'] : own(v, 'env_from.domain'))),
+    host: (f) => (v) => f((P['env_from.domain'] === undefined ? v['env_from.domain'] : own(v, 'env_from.domain'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['env_from.domain'] === undefined ? v['env_from.domain'] : own(v, 'env_from.domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['env_from.domain'] === undefined ? v['env_from.domain'] : own(v, 'env_from.domain')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['env_from.domain'] === undefined ? v['env_from.domain'] : own(v, 'env_from.domain')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['env_from.domain'] === undefined ? v['env_from.domain'] : own(v, 'env_from.domain')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['env_from.domain'] === undefined ? v['env_from.domain'] : own(v, 'env_from.domain')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['env_from.domain'] === undefined ? v['env_from.domain'] : own(v, 'env_from.domain')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['env_from.domain'] === undefined ? v['env_from.domain'] : own(v, 'env_from.domain')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['env_from.domain'] === undefined ? v['env_from.domain'] : own(v, 'env_from.domain')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'env_from.local': {
+    test: (v) => truth((P['env_from.local'] === undefined ? v['env_from.local'] : own(v, 'env_from.local'))),
+    notTest: (v) => !truth((P['env_from.local'] === undefined ? v['env_from.local'] : own(v, 'env_from.local'))),
+    host: (f) => (v) => f((P['env_from.local'] === undefined ? v['env_from.local'] : own(v, 'env_from.local'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['env_from.local'] === undefined ? v['env_from.local'] : own(v, 'env_from.local')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['env_from.local'] === undefined ? v['env_from.local'] : own(v, 'env_from.local')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['env_from.local'] === undefined ? v['env_from.local'] : own(v, 'env_from.local')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['env_from.local'] === undefined ? v['env_from.local'] : own(v, 'env_from.local')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['env_from.local'] === undefined ? v['env_from.local'] : own(v, 'env_from.local')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['env_from.local'] === undefined ? v['env_from.local'] : own(v, 'env_from.local')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['env_from.local'] === undefined ? v['env_from.local'] : own(v, 'env_from.local')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['env_from.local'] === undefined ? v['env_from.local'] : own(v, 'env_from.local')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'env_to': {
+    test: (v) => truth((P.env_to === undefined ? v.env_to : own(v, 'env_to'))),
+    notTest: (v) => !truth((P.env_to === undefined ? v.env_to : own(v, 'env_to'))),
+    host: (f) => (v) => f((P.env_to === undefined ? v.env_to : own(v, 'env_to'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.env_to === undefined ? v.env_to : own(v, 'env_to')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.env_to === undefined ? v.env_to : own(v, 'env_to')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.env_to === undefined ? v.env_to : own(v, 'env_to')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.env_to === undefined ? v.env_to : own(v, 'env_to')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.env_to === undefined ? v.env_to : own(v, 'env_to')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.env_to === undefined ? v.env_to : own(v, 'env_to')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.env_to === undefined ? v.env_to : own(v, 'env_to')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.env_to === undefined ? v.env_to : own(v, 'env_to')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'expires_in': {
+    test: (v) => truth((P.expires_in === undefined ? v.expires_in : own(v, 'expires_in'))),
+    notTest: (v) => !truth((P.expires_in === undefined ? v.expires_in : own(v, 'expires_in'))),
+    host: (f) => (v) => f((P.expires_in === undefined ? v.expires_in : own(v, 'expires_in'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.expires_in === undefined ? v.expires_in : own(v, 'expires_in')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.expires_in === undefined ? v.expires_in : own(v, 'expires_in')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.expires_in === undefined ? v.expires_in : own(v, 'expires_in')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.expires_in === undefined ? v.expires_in : own(v, 'expires_in')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.expires_in === undefined ? v.expires_in : own(v, 'expires_in')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.expires_in === undefined ? v.expires_in : own(v, 'expires_in')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.expires_in === undefined ? v.expires_in : own(v, 'expires_in')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.expires_in === undefined ? v.expires_in : own(v, 'expires_in')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'from': {
+    test: (v) => truth((P.from === undefined ? v.from : own(v, 'from'))),
+    notTest: (v) => !truth((P.from === undefined ? v.from : own(v, 'from'))),
+    host: (f) => (v) => f((P.from === undefined ? v.from : own(v, 'from'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.from === undefined ? v.from : own(v, 'from')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.from === undefined ? v.from : own(v, 'from')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.from === undefined ? v.from : own(v, 'from')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.from === undefined ? v.from : own(v, 'from')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.from === undefined ? v.from : own(v, 'from')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.from === undefined ? v.from : own(v, 'from')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.from === undefined ? v.from : own(v, 'from')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.from === undefined ? v.from : own(v, 'from')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'from.domain': {
+    test: (v) => truth((P['from.domain'] === undefined ? v['from.domain'] : own(v, 'from.domain'))),
+    notTest: (v) => !truth((P['from.domain'] === undefined ? v['from.domain'] : own(v, 'from.domain'))),
+    host: (f) => (v) => f((P['from.domain'] === undefined ? v['from.domain'] : own(v, 'from.domain'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['from.domain'] === undefined ? v['from.domain'] : own(v, 'from.domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['from.domain'] === undefined ? v['from.domain'] : own(v, 'from.domain')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['from.domain'] === undefined ? v['from.domain'] : own(v, 'from.domain')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['from.domain'] === undefined ? v['from.domain'] : own(v, 'from.domain')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['from.domain'] === undefined ? v['from.domain'] : own(v, 'from.domain')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['from.domain'] === undefined ? v['from.domain'] : own(v, 'from.domain')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['from.domain'] === undefined ? v['from.domain'] : own(v, 'from.domain')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['from.domain'] === undefined ? v['from.domain'] : own(v, 'from.domain')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'from.local': {
+    test: (v) => truth((P['from.local'] === undefined ? v['from.local'] : own(v, 'from.local'))),
+    notTest: (v) => !truth((P['from.local'] === undefined ? v['from.local'] : own(v, 'from.local'))),
+    host: (f) => (v) => f((P['from.local'] === undefined ? v['from.local'] : own(v, 'from.local'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['from.local'] === undefined ? v['from.local'] : own(v, 'from.local')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['from.local'] === undefined ? v['from.local'] : own(v, 'from.local')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['from.local'] === undefined ? v['from.local'] : own(v, 'from.local')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['from.local'] === undefined ? v['from.local'] : own(v, 'from.local')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['from.local'] === undefined ? v['from.local'] : own(v, 'from.local')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['from.local'] === undefined ? v['from.local'] : own(v, 'from.local')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['from.local'] === undefined ? v['from.local'] : own(v, 'from.local')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['from.local'] === undefined ? v['from.local'] : own(v, 'from.local')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'from.name': {
+    test: (v) => truth((P['from.name'] === undefined ? v['from.name'] : own(v, 'from.name'))),
+    notTest: (v) => !truth((P['from.name'] === undefined ? v['from.name'] : own(v, 'from.name'))),
+    host: (f) => (v) => f((P['from.name'] === undefined ? v['from.name'] : own(v, 'from.name'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['from.name'] === undefined ? v['from.name'] : own(v, 'from.name')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['from.name'] === undefined ? v['from.name'] : own(v, 'from.name')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['from.name'] === undefined ? v['from.name'] : own(v, 'from.name')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['from.name'] === undefined ? v['from.name'] : own(v, 'from.name')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['from.name'] === undefined ? v['from.name'] : own(v, 'from.name')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['from.name'] === undefined ? v['from.name'] : own(v, 'from.name')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['from.name'] === undefined ? v['from.name'] : own(v, 'from.name')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['from.name'] === undefined ? v['from.name'] : own(v, 'from.name')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'headers': {
+    test: (v) => truth((P.headers === undefined ? v.headers : own(v, 'headers'))),
+    notTest: (v) => !truth((P.headers === undefined ? v.headers : own(v, 'headers'))),
+    host: (f) => (v) => f((P.headers === undefined ? v.headers : own(v, 'headers'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.headers === undefined ? v.headers : own(v, 'headers')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.headers === undefined ? v.headers : own(v, 'headers')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.headers === undefined ? v.headers : own(v, 'headers')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.headers === undefined ? v.headers : own(v, 'headers')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.headers === undefined ? v.headers : own(v, 'headers')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.headers === undefined ? v.headers : own(v, 'headers')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.headers === undefined ? v.headers : own(v, 'headers')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.headers === undefined ? v.headers : own(v, 'headers')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'helo_domain': {
+    test: (v) => truth((P.helo_domain === undefined ? v.helo_domain : own(v, 'helo_domain'))),
+    notTest: (v) => !truth((P.helo_domain === undefined ? v.helo_domain : own(v, 'helo_domain'))),
+    host: (f) => (v) => f((P.helo_domain === undefined ? v.helo_domain : own(v, 'helo_domain'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.helo_domain === undefined ? v.helo_domain : own(v, 'helo_domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.helo_domain === undefined ? v.helo_domain : own(v, 'helo_domain')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.helo_domain === undefined ? v.helo_domain : own(v, 'helo_domain')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.helo_domain === undefined ? v.helo_domain : own(v, 'helo_domain')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.helo_domain === undefined ? v.helo_domain : own(v, 'helo_domain')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.helo_domain === undefined ? v.helo_domain : own(v, 'helo_domain')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.helo_domain === undefined ? v.helo_domain : own(v, 'helo_domain')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.helo_domain === undefined ? v.helo_domain : own(v, 'helo_domain')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'host': {
+    test: (v) => truth((P.host === undefined ? v.host : own(v, 'host'))),
+    notTest: (v) => !truth((P.host === undefined ? v.host : own(v, 'host'))),
+    host: (f) => (v) => f((P.host === undefined ? v.host : own(v, 'host'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.host === undefined ? v.host : own(v, 'host')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.host === undefined ? v.host : own(v, 'host')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.host === undefined ? v.host : own(v, 'host')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.host === undefined ? v.host : own(v, 'host')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.host === undefined ? v.host : own(v, 'host')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.host === undefined ? v.host : own(v, 'host')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.host === undefined ? v.host : own(v, 'host')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.host === undefined ? v.host : own(v, 'host')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'ip': {
+    test: (v) => truth((P.ip === undefined ? v.ip : own(v, 'ip'))),
+    notTest: (v) => !truth((P.ip === undefined ? v.ip : own(v, 'ip'))),
+    host: (f) => (v) => f((P.ip === undefined ? v.ip : own(v, 'ip'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.ip === undefined ? v.ip : own(v, 'ip')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.ip === undefined ? v.ip : own(v, 'ip')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.ip === undefined ? v.ip : own(v, 'ip')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.ip === undefined ? v.ip : own(v, 'ip')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.ip === undefined ? v.ip : own(v, 'ip')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.ip === undefined ? v.ip : own(v, 'ip')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.ip === undefined ? v.ip : own(v, 'ip')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.ip === undefined ? v.ip : own(v, 'ip')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'ip_reverse': {
+    test: (v) => truth((P.ip_reverse === undefined ? v.ip_reverse : own(v, 'ip_reverse'))),
+    notTest: (v) => !truth((P.ip_reverse === undefined ? v.ip_reverse : own(v, 'ip_reverse'))),
+    host: (f) => (v) => f((P.ip_reverse === undefined ? v.ip_reverse : own(v, 'ip_reverse'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.ip_reverse === undefined ? v.ip_reverse : own(v, 'ip_reverse')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.ip_reverse === undefined ? v.ip_reverse : own(v, 'ip_reverse')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.ip_reverse === undefined ? v.ip_reverse : own(v, 'ip_reverse')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.ip_reverse === undefined ? v.ip_reverse : own(v, 'ip_reverse')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.ip_reverse === undefined ? v.ip_reverse : own(v, 'ip_reverse')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.ip_reverse === undefined ? v.ip_reverse : own(v, 'ip_reverse')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.ip_reverse === undefined ? v.ip_reverse : own(v, 'ip_reverse')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.ip_reverse === undefined ? v.ip_reverse : own(v, 'ip_reverse')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'is_tls': {
+    test: (v) => truth((P.is_tls === undefined ? v.is_tls : own(v, 'is_tls'))),
+    notTest: (v) => !truth((P.is_tls === undefined ? v.is_tls : own(v, 'is_tls'))),
+    host: (f) => (v) => f((P.is_tls === undefined ? v.is_tls : own(v, 'is_tls'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.is_tls === undefined ? v.is_tls : own(v, 'is_tls')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.is_tls === undefined ? v.is_tls : own(v, 'is_tls')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.is_tls === undefined ? v.is_tls : own(v, 'is_tls')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.is_tls === undefined ? v.is_tls : own(v, 'is_tls')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.is_tls === undefined ? v.is_tls : own(v, 'is_tls')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.is_tls === undefined ? v.is_tls : own(v, 'is_tls')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.is_tls === undefined ? v.is_tls : own(v, 'is_tls')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.is_tls === undefined ? v.is_tls : own(v, 'is_tls')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'is_v4': {
+    test: (v) => truth((P.is_v4 === undefined ? v.is_v4 : own(v, 'is_v4'))),
+    notTest: (v) => !truth((P.is_v4 === undefined ? v.is_v4 : own(v, 'is_v4'))),
+    host: (f) => (v) => f((P.is_v4 === undefined ? v.is_v4 : own(v, 'is_v4'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.is_v4 === undefined ? v.is_v4 : own(v, 'is_v4')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.is_v4 === undefined ? v.is_v4 : own(v, 'is_v4')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.is_v4 === undefined ? v.is_v4 : own(v, 'is_v4')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.is_v4 === undefined ? v.is_v4 : own(v, 'is_v4')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.is_v4 === undefined ? v.is_v4 : own(v, 'is_v4')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.is_v4 === undefined ? v.is_v4 : own(v, 'is_v4')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.is_v4 === undefined ? v.is_v4 : own(v, 'is_v4')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.is_v4 === undefined ? v.is_v4 : own(v, 'is_v4')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'is_v6': {
+    test: (v) => truth((P.is_v6 === undefined ? v.is_v6 : own(v, 'is_v6'))),
+    notTest: (v) => !truth((P.is_v6 === undefined ? v.is_v6 : own(v, 'is_v6'))),
+    host: (f) => (v) => f((P.is_v6 === undefined ? v.is_v6 : own(v, 'is_v6'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.is_v6 === undefined ? v.is_v6 : own(v, 'is_v6')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.is_v6 === undefined ? v.is_v6 : own(v, 'is_v6')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.is_v6 === undefined ? v.is_v6 : own(v, 'is_v6')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.is_v6 === undefined ? v.is_v6 : own(v, 'is_v6')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.is_v6 === undefined ? v.is_v6 : own(v, 'is_v6')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.is_v6 === undefined ? v.is_v6 : own(v, 'is_v6')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.is_v6 === undefined ? v.is_v6 : own(v, 'is_v6')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.is_v6 === undefined ? v.is_v6 : own(v, 'is_v6')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'last_error': {
+    test: (v) => truth((P.last_error === undefined ? v.last_error : own(v, 'last_error'))),
+    notTest: (v) => !truth((P.last_error === undefined ? v.last_error : own(v, 'last_error'))),
+    host: (f) => (v) => f((P.last_error === undefined ? v.last_error : own(v, 'last_error'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.last_error === undefined ? v.last_error : own(v, 'last_error')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.last_error === undefined ? v.last_error : own(v, 'last_error')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.last_error === undefined ? v.last_error : own(v, 'last_error')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.last_error === undefined ? v.last_error : own(v, 'last_error')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.last_error === undefined ? v.last_error : own(v, 'last_error')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.last_error === undefined ? v.last_error : own(v, 'last_error')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.last_error === undefined ? v.last_error : own(v, 'last_error')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.last_error === undefined ? v.last_error : own(v, 'last_error')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'last_status': {
+    test: (v) => truth((P.last_status === undefined ? v.last_status : own(v, 'last_status'))),
+    notTest: (v) => !truth((P.last_status === undefined ? v.last_status : own(v, 'last_status'))),
+    host: (f) => (v) => f((P.last_status === undefined ? v.last_status : own(v, 'last_status'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.last_status === undefined ? v.last_status : own(v, 'last_status')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.last_status === undefined ? v.last_status : own(v, 'last_status')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.last_status === undefined ? v.last_status : own(v, 'last_status')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.last_status === undefined ? v.last_status : own(v, 'last_status')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.last_status === undefined ? v.last_status : own(v, 'last_status')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.last_status === undefined ? v.last_status : own(v, 'last_status')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.last_status === undefined ? v.last_status : own(v, 'last_status')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.last_status === undefined ? v.last_status : own(v, 'last_status')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'listener': {
+    test: (v) => truth((P.listener === undefined ? v.listener : own(v, 'listener'))),
+    notTest: (v) => !truth((P.listener === undefined ? v.listener : own(v, 'listener'))),
+    host: (f) => (v) => f((P.listener === undefined ? v.listener : own(v, 'listener'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.listener === undefined ? v.listener : own(v, 'listener')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.listener === undefined ? v.listener : own(v, 'listener')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.listener === undefined ? v.listener : own(v, 'listener')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.listener === undefined ? v.listener : own(v, 'listener')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.listener === undefined ? v.listener : own(v, 'listener')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.listener === undefined ? v.listener : own(v, 'listener')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.listener === undefined ? v.listener : own(v, 'listener')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.listener === undefined ? v.listener : own(v, 'listener')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'local': {
+    test: (v) => truth((P.local === undefined ? v.local : own(v, 'local'))),
+    notTest: (v) => !truth((P.local === undefined ? v.local : own(v, 'local'))),
+    host: (f) => (v) => f((P.local === undefined ? v.local : own(v, 'local'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.local === undefined ? v.local : own(v, 'local')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.local === undefined ? v.local : own(v, 'local')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.local === undefined ? v.local : own(v, 'local')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.local === undefined ? v.local : own(v, 'local')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.local === undefined ? v.local : own(v, 'local')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.local === undefined ? v.local : own(v, 'local')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.local === undefined ? v.local : own(v, 'local')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.local === undefined ? v.local : own(v, 'local')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'local_ip': {
+    test: (v) => truth((P.local_ip === undefined ? v.local_ip : own(v, 'local_ip'))),
+    notTest: (v) => !truth((P.local_ip === undefined ? v.local_ip : own(v, 'local_ip'))),
+    host: (f) => (v) => f((P.local_ip === undefined ? v.local_ip : own(v, 'local_ip'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.local_ip === undefined ? v.local_ip : own(v, 'local_ip')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.local_ip === undefined ? v.local_ip : own(v, 'local_ip')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.local_ip === undefined ? v.local_ip : own(v, 'local_ip')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.local_ip === undefined ? v.local_ip : own(v, 'local_ip')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.local_ip === undefined ? v.local_ip : own(v, 'local_ip')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.local_ip === undefined ? v.local_ip : own(v, 'local_ip')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.local_ip === undefined ? v.local_ip : own(v, 'local_ip')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.local_ip === undefined ? v.local_ip : own(v, 'local_ip')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'local_port': {
+    test: (v) => truth((P.local_port === undefined ? v.local_port : own(v, 'local_port'))),
+    notTest: (v) => !truth((P.local_port === undefined ? v.local_port : own(v, 'local_port'))),
+    host: (f) => (v) => f((P.local_port === undefined ? v.local_port : own(v, 'local_port'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.local_port === undefined ? v.local_port : own(v, 'local_port')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.local_port === undefined ? v.local_port : own(v, 'local_port')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.local_port === undefined ? v.local_port : own(v, 'local_port')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.local_port === undefined ? v.local_port : own(v, 'local_port')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.local_port === undefined ? v.local_port : own(v, 'local_port')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.local_port === undefined ? v.local_port : own(v, 'local_port')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.local_port === undefined ? v.local_port : own(v, 'local_port')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.local_port === undefined ? v.local_port : own(v, 'local_port')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'location': {
+    test: (v) => truth((P.location === undefined ? v.location : own(v, 'location'))),
+    notTest: (v) => !truth((P.location === undefined ? v.location : own(v, 'location'))),
+    host: (f) => (v) => f((P.location === undefined ? v.location : own(v, 'location'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.location === undefined ? v.location : own(v, 'location')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.location === undefined ? v.location : own(v, 'location')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.location === undefined ? v.location : own(v, 'location')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.location === undefined ? v.location : own(v, 'location')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.location === undefined ? v.location : own(v, 'location')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.location === undefined ? v.location : own(v, 'location')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.location === undefined ? v.location : own(v, 'location')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.location === undefined ? v.location : own(v, 'location')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'method': {
+    test: (v) => truth((P.method === undefined ? v.method : own(v, 'method'))),
+    notTest: (v) => !truth((P.method === undefined ? v.method : own(v, 'method'))),
+    host: (f) => (v) => f((P.method === undefined ? v.method : own(v, 'method'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.method === undefined ? v.method : own(v, 'method')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.method === undefined ? v.method : own(v, 'method')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.method === undefined ? v.method : own(v, 'method')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.method === undefined ? v.method : own(v, 'method')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.method === undefined ? v.method : own(v, 'method')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.method === undefined ? v.method : own(v, 'method')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.method === undefined ? v.method : own(v, 'method')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.method === undefined ? v.method : own(v, 'method')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'mx': {
+    test: (v) => truth((P.mx === undefined ? v.mx : own(v, 'mx'))),
+    notTest: (v) => !truth((P.mx === undefined ? v.mx : own(v, 'mx'))),
+    host: (f) => (v) => f((P.mx === undefined ? v.mx : own(v, 'mx'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.mx === undefined ? v.mx : own(v, 'mx')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.mx === undefined ? v.mx : own(v, 'mx')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.mx === undefined ? v.mx : own(v, 'mx')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.mx === undefined ? v.mx : own(v, 'mx')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.mx === undefined ? v.mx : own(v, 'mx')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.mx === undefined ? v.mx : own(v, 'mx')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.mx === undefined ? v.mx : own(v, 'mx')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.mx === undefined ? v.mx : own(v, 'mx')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'name': {
+    test: (v) => truth((P.name === undefined ? v.name : own(v, 'name'))),
+    notTest: (v) => !truth((P.name === undefined ? v.name : own(v, 'name'))),
+    host: (f) => (v) => f((P.name === undefined ? v.name : own(v, 'name'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.name === undefined ? v.name : own(v, 'name')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.name === undefined ? v.name : own(v, 'name')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.name === undefined ? v.name : own(v, 'name')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.name === undefined ? v.name : own(v, 'name')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.name === undefined ? v.name : own(v, 'name')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.name === undefined ? v.name : own(v, 'name')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.name === undefined ? v.name : own(v, 'name')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.name === undefined ? v.name : own(v, 'name')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'name_lower': {
+    test: (v) => truth((P.name_lower === undefined ? v.name_lower : own(v, 'name_lower'))),
+    notTest: (v) => !truth((P.name_lower === undefined ? v.name_lower : own(v, 'name_lower'))),
+    host: (f) => (v) => f((P.name_lower === undefined ? v.name_lower : own(v, 'name_lower'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.name_lower === undefined ? v.name_lower : own(v, 'name_lower')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.name_lower === undefined ? v.name_lower : own(v, 'name_lower')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.name_lower === undefined ? v.name_lower : own(v, 'name_lower')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.name_lower === undefined ? v.name_lower : own(v, 'name_lower')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.name_lower === undefined ? v.name_lower : own(v, 'name_lower')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.name_lower === undefined ? v.name_lower : own(v, 'name_lower')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.name_lower === undefined ? v.name_lower : own(v, 'name_lower')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.name_lower === undefined ? v.name_lower : own(v, 'name_lower')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'notify_num': {
+    test: (v) => truth((P.notify_num === undefined ? v.notify_num : own(v, 'notify_num'))),
+    notTest: (v) => !truth((P.notify_num === undefined ? v.notify_num : own(v, 'notify_num'))),
+    host: (f) => (v) => f((P.notify_num === undefined ? v.notify_num : own(v, 'notify_num'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.notify_num === undefined ? v.notify_num : own(v, 'notify_num')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.notify_num === undefined ? v.notify_num : own(v, 'notify_num')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.notify_num === undefined ? v.notify_num : own(v, 'notify_num')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.notify_num === undefined ? v.notify_num : own(v, 'notify_num')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.notify_num === undefined ? v.notify_num : own(v, 'notify_num')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.notify_num === undefined ? v.notify_num : own(v, 'notify_num')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.notify_num === undefined ? v.notify_num : own(v, 'notify_num')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.notify_num === undefined ? v.notify_num : own(v, 'notify_num')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'octets': {
+    test: (v) => truth((P.octets === undefined ? v.octets : own(v, 'octets'))),
+    notTest: (v) => !truth((P.octets === undefined ? v.octets : own(v, 'octets'))),
+    host: (f) => (v) => f((P.octets === undefined ? v.octets : own(v, 'octets'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.octets === undefined ? v.octets : own(v, 'octets')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.octets === undefined ? v.octets : own(v, 'octets')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.octets === undefined ? v.octets : own(v, 'octets')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.octets === undefined ? v.octets : own(v, 'octets')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.octets === undefined ? v.octets : own(v, 'octets')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.octets === undefined ? v.octets : own(v, 'octets')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.octets === undefined ? v.octets : own(v, 'octets')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.octets === undefined ? v.octets : own(v, 'octets')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'path': {
+    test: (v) => truth((P.path === undefined ? v.path : own(v, 'path'))),
+    notTest: (v) => !truth((P.path === undefined ? v.path : own(v, 'path'))),
+    host: (f) => (v) => f((P.path === undefined ? v.path : own(v, 'path'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.path === undefined ? v.path : own(v, 'path')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.path === undefined ? v.path : own(v, 'path')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.path === undefined ? v.path : own(v, 'path')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.path === undefined ? v.path : own(v, 'path')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.path === undefined ? v.path : own(v, 'path')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.path === undefined ? v.path : own(v, 'path')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.path === undefined ? v.path : own(v, 'path')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.path === undefined ? v.path : own(v, 'path')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'path_query': {
+    test: (v) => truth((P.path_query === undefined ? v.path_query : own(v, 'path_query'))),
+    notTest: (v) => !truth((P.path_query === undefined ? v.path_query : own(v, 'path_query'))),
+    host: (f) => (v) => f((P.path_query === undefined ? v.path_query : own(v, 'path_query'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.path_query === undefined ? v.path_query : own(v, 'path_query')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.path_query === undefined ? v.path_query : own(v, 'path_query')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.path_query === undefined ? v.path_query : own(v, 'path_query')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.path_query === undefined ? v.path_query : own(v, 'path_query')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.path_query === undefined ? v.path_query : own(v, 'path_query')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.path_query === undefined ? v.path_query : own(v, 'path_query')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.path_query === undefined ? v.path_query : own(v, 'path_query')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.path_query === undefined ? v.path_query : own(v, 'path_query')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'port': {
+    test: (v) => truth((P.port === undefined ? v.port : own(v, 'port'))),
+    notTest: (v) => !truth((P.port === undefined ? v.port : own(v, 'port'))),
+    host: (f) => (v) => f((P.port === undefined ? v.port : own(v, 'port'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.port === undefined ? v.port : own(v, 'port')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.port === undefined ? v.port : own(v, 'port')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.port === undefined ? v.port : own(v, 'port')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.port === undefined ? v.port : own(v, 'port')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.port === undefined ? v.port : own(v, 'port')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.port === undefined ? v.port : own(v, 'port')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.port === undefined ? v.port : own(v, 'port')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.port === undefined ? v.port : own(v, 'port')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'priority': {
+    test: (v) => truth((P.priority === undefined ? v.priority : own(v, 'priority'))),
+    notTest: (v) => !truth((P.priority === undefined ? v.priority : own(v, 'priority'))),
+    host: (f) => (v) => f((P.priority === undefined ? v.priority : own(v, 'priority'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.priority === undefined ? v.priority : own(v, 'priority')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.priority === undefined ? v.priority : own(v, 'priority')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.priority === undefined ? v.priority : own(v, 'priority')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.priority === undefined ? v.priority : own(v, 'priority')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.priority === undefined ? v.priority : own(v, 'priority')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.priority === undefined ? v.priority : own(v, 'priority')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.priority === undefined ? v.priority : own(v, 'priority')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.priority === undefined ? v.priority : own(v, 'priority')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'protocol': {
+    test: (v) => truth((P.protocol === undefined ? v.protocol : own(v, 'protocol'))),
+    notTest: (v) => !truth((P.protocol === undefined ? v.protocol : own(v, 'protocol'))),
+    host: (f) => (v) => f((P.protocol === undefined ? v.protocol : own(v, 'protocol'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.protocol === undefined ? v.protocol : own(v, 'protocol')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.protocol === undefined ? v.protocol : own(v, 'protocol')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.protocol === undefined ? v.protocol : own(v, 'protocol')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.protocol === undefined ? v.protocol : own(v, 'protocol')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.protocol === undefined ? v.protocol : own(v, 'protocol')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.protocol === undefined ? v.protocol : own(v, 'protocol')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.protocol === undefined ? v.protocol : own(v, 'protocol')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.protocol === undefined ? v.protocol : own(v, 'protocol')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'query': {
+    test: (v) => truth((P.query === undefined ? v.query : own(v, 'query'))),
+    notTest: (v) => !truth((P.query === undefined ? v.query : own(v, 'query'))),
+    host: (f) => (v) => f((P.query === undefined ? v.query : own(v, 'query'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.query === undefined ? v.query : own(v, 'query')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.query === undefined ? v.query : own(v, 'query')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.query === undefined ? v.query : own(v, 'query')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.query === undefined ? v.query : own(v, 'query')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.query === undefined ? v.query : own(v, 'query')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.query === undefined ? v.query : own(v, 'query')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.query === undefined ? v.query : own(v, 'query')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.query === undefined ? v.query : own(v, 'query')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'queue_age': {
+    test: (v) => truth((P.queue_age === undefined ? v.queue_age : own(v, 'queue_age'))),
+    notTest: (v) => !truth((P.queue_age === undefined ? v.queue_age : own(v, 'queue_age'))),
+    host: (f) => (v) => f((P.queue_age === undefined ? v.queue_age : own(v, 'queue_age'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.queue_age === undefined ? v.queue_age : own(v, 'queue_age')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.queue_age === undefined ? v.queue_age : own(v, 'queue_age')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.queue_age === undefined ? v.queue_age : own(v, 'queue_age')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.queue_age === undefined ? v.queue_age : own(v, 'queue_age')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.queue_age === undefined ? v.queue_age : own(v, 'queue_age')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.queue_age === undefined ? v.queue_age : own(v, 'queue_age')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.queue_age === undefined ? v.queue_age : own(v, 'queue_age')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.queue_age === undefined ? v.queue_age : own(v, 'queue_age')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'queue_name': {
+    test: (v) => truth((P.queue_name === undefined ? v.queue_name : own(v, 'queue_name'))),
+    notTest: (v) => !truth((P.queue_name === undefined ? v.queue_name : own(v, 'queue_name'))),
+    host: (f) => (v) => f((P.queue_name === undefined ? v.queue_name : own(v, 'queue_name'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.queue_name === undefined ? v.queue_name : own(v, 'queue_name')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.queue_name === undefined ? v.queue_name : own(v, 'queue_name')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.queue_name === undefined ? v.queue_name : own(v, 'queue_name')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.queue_name === undefined ? v.queue_name : own(v, 'queue_name')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.queue_name === undefined ? v.queue_name : own(v, 'queue_name')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.queue_name === undefined ? v.queue_name : own(v, 'queue_name')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.queue_name === undefined ? v.queue_name : own(v, 'queue_name')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.queue_name === undefined ? v.queue_name : own(v, 'queue_name')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'raw': {
+    test: (v) => truth((P.raw === undefined ? v.raw : own(v, 'raw'))),
+    notTest: (v) => !truth((P.raw === undefined ? v.raw : own(v, 'raw'))),
+    host: (f) => (v) => f((P.raw === undefined ? v.raw : own(v, 'raw'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.raw === undefined ? v.raw : own(v, 'raw')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.raw === undefined ? v.raw : own(v, 'raw')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.raw === undefined ? v.raw : own(v, 'raw')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.raw === undefined ? v.raw : own(v, 'raw')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.raw === undefined ? v.raw : own(v, 'raw')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.raw === undefined ? v.raw : own(v, 'raw')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.raw === undefined ? v.raw : own(v, 'raw')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.raw === undefined ? v.raw : own(v, 'raw')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'raw_lower': {
+    test: (v) => truth((P.raw_lower === undefined ? v.raw_lower : own(v, 'raw_lower'))),
+    notTest: (v) => !truth((P.raw_lower === undefined ? v.raw_lower : own(v, 'raw_lower'))),
+    host: (f) => (v) => f((P.raw_lower === undefined ? v.raw_lower : own(v, 'raw_lower'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.raw_lower === undefined ? v.raw_lower : own(v, 'raw_lower')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.raw_lower === undefined ? v.raw_lower : own(v, 'raw_lower')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.raw_lower === undefined ? v.raw_lower : own(v, 'raw_lower')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.raw_lower === undefined ? v.raw_lower : own(v, 'raw_lower')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.raw_lower === undefined ? v.raw_lower : own(v, 'raw_lower')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.raw_lower === undefined ? v.raw_lower : own(v, 'raw_lower')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.raw_lower === undefined ? v.raw_lower : own(v, 'raw_lower')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.raw_lower === undefined ? v.raw_lower : own(v, 'raw_lower')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'rcpt': {
+    test: (v) => truth((P.rcpt === undefined ? v.rcpt : own(v, 'rcpt'))),
+    notTest: (v) => !truth((P.rcpt === undefined ? v.rcpt : own(v, 'rcpt'))),
+    host: (f) => (v) => f((P.rcpt === undefined ? v.rcpt : own(v, 'rcpt'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.rcpt === undefined ? v.rcpt : own(v, 'rcpt')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.rcpt === undefined ? v.rcpt : own(v, 'rcpt')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.rcpt === undefined ? v.rcpt : own(v, 'rcpt')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.rcpt === undefined ? v.rcpt : own(v, 'rcpt')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.rcpt === undefined ? v.rcpt : own(v, 'rcpt')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.rcpt === undefined ? v.rcpt : own(v, 'rcpt')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.rcpt === undefined ? v.rcpt : own(v, 'rcpt')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.rcpt === undefined ? v.rcpt : own(v, 'rcpt')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'rcpt_domain': {
+    test: (v) => truth((P.rcpt_domain === undefined ? v.rcpt_domain : own(v, 'rcpt_domain'))),
+    notTest: (v) => !truth((P.rcpt_domain === undefined ? v.rcpt_domain : own(v, 'rcpt_domain'))),
+    host: (f) => (v) => f((P.rcpt_domain === undefined ? v.rcpt_domain : own(v, 'rcpt_domain'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.rcpt_domain === undefined ? v.rcpt_domain : own(v, 'rcpt_domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.rcpt_domain === undefined ? v.rcpt_domain : own(v, 'rcpt_domain')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.rcpt_domain === undefined ? v.rcpt_domain : own(v, 'rcpt_domain')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.rcpt_domain === undefined ? v.rcpt_domain : own(v, 'rcpt_domain')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.rcpt_domain === undefined ? v.rcpt_domain : own(v, 'rcpt_domain')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.rcpt_domain === undefined ? v.rcpt_domain : own(v, 'rcpt_domain')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.rcpt_domain === undefined ? v.rcpt_domain : own(v, 'rcpt_domain')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.rcpt_domain === undefined ? v.rcpt_domain : own(v, 'rcpt_domain')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'received_from_ip': {
+    test: (v) => truth((P.received_from_ip === undefined ? v.received_from_ip : own(v, 'received_from_ip'))),
+    notTest: (v) => !truth((P.received_from_ip === undefined ? v.received_from_ip : own(v, 'received_from_ip'))),
+    host: (f) => (v) => f((P.received_from_ip === undefined ? v.received_from_ip : own(v, 'received_from_ip'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.received_from_ip === undefined ? v.received_from_ip : own(v, 'received_from_ip')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.received_from_ip === undefined ? v.received_from_ip : own(v, 'received_from_ip')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.received_from_ip === undefined ? v.received_from_ip : own(v, 'received_from_ip')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.received_from_ip === undefined ? v.received_from_ip : own(v, 'received_from_ip')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.received_from_ip === undefined ? v.received_from_ip : own(v, 'received_from_ip')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.received_from_ip === undefined ? v.received_from_ip : own(v, 'received_from_ip')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.received_from_ip === undefined ? v.received_from_ip : own(v, 'received_from_ip')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.received_from_ip === undefined ? v.received_from_ip : own(v, 'received_from_ip')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'received_via_port': {
+    test: (v) => truth((P.received_via_port === undefined ? v.received_via_port : own(v, 'received_via_port'))),
+    notTest: (v) => !truth((P.received_via_port === undefined ? v.received_via_port : own(v, 'received_via_port'))),
+    host: (f) => (v) => f((P.received_via_port === undefined ? v.received_via_port : own(v, 'received_via_port'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.received_via_port === undefined ? v.received_via_port : own(v, 'received_via_port')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.received_via_port === undefined ? v.received_via_port : own(v, 'received_via_port')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.received_via_port === undefined ? v.received_via_port : own(v, 'received_via_port')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.received_via_port === undefined ? v.received_via_port : own(v, 'received_via_port')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.received_via_port === undefined ? v.received_via_port : own(v, 'received_via_port')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.received_via_port === undefined ? v.received_via_port : own(v, 'received_via_port')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.received_via_port === undefined ? v.received_via_port : own(v, 'received_via_port')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.received_via_port === undefined ? v.received_via_port : own(v, 'received_via_port')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'recipients': {
+    test: (v) => truth((P.recipients === undefined ? v.recipients : own(v, 'recipients'))),
+    notTest: (v) => !truth((P.recipients === undefined ? v.recipients : own(v, 'recipients'))),
+    host: (f) => (v) => f((P.recipients === undefined ? v.recipients : own(v, 'recipients'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.recipients === undefined ? v.recipients : own(v, 'recipients')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.recipients === undefined ? v.recipients : own(v, 'recipients')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.recipients === undefined ? v.recipients : own(v, 'recipients')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.recipients === undefined ? v.recipients : own(v, 'recipients')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.recipients === undefined ? v.recipients : own(v, 'recipients')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.recipients === undefined ? v.recipients : own(v, 'recipients')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.recipients === undefined ? v.recipients : own(v, 'recipients')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.recipients === undefined ? v.recipients : own(v, 'recipients')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'remote_ip': {
+    test: (v) => truth((P.remote_ip === undefined ? v.remote_ip : own(v, 'remote_ip'))),
+    notTest: (v) => !truth((P.remote_ip === undefined ? v.remote_ip : own(v, 'remote_ip'))),
+    host: (f) => (v) => f((P.remote_ip === undefined ? v.remote_ip : own(v, 'remote_ip'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.remote_ip === undefined ? v.remote_ip : own(v, 'remote_ip')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.remote_ip === undefined ? v.remote_ip : own(v, 'remote_ip')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.remote_ip === undefined ? v.remote_ip : own(v, 'remote_ip')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.remote_ip === undefined ? v.remote_ip : own(v, 'remote_ip')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.remote_ip === undefined ? v.remote_ip : own(v, 'remote_ip')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.remote_ip === undefined ? v.remote_ip : own(v, 'remote_ip')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.remote_ip === undefined ? v.remote_ip : own(v, 'remote_ip')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.remote_ip === undefined ? v.remote_ip : own(v, 'remote_ip')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'remote_ip.ptr': {
+    test: (v) => truth((P['remote_ip.ptr'] === undefined ? v['remote_ip.ptr'] : own(v, 'remote_ip.ptr'))),
+    notTest: (v) => !truth((P['remote_ip.ptr'] === undefined ? v['remote_ip.ptr'] : own(v, 'remote_ip.ptr'))),
+    host: (f) => (v) => f((P['remote_ip.ptr'] === undefined ? v['remote_ip.ptr'] : own(v, 'remote_ip.ptr'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['remote_ip.ptr'] === undefined ? v['remote_ip.ptr'] : own(v, 'remote_ip.ptr')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['remote_ip.ptr'] === undefined ? v['remote_ip.ptr'] : own(v, 'remote_ip.ptr')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['remote_ip.ptr'] === undefined ? v['remote_ip.ptr'] : own(v, 'remote_ip.ptr')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['remote_ip.ptr'] === undefined ? v['remote_ip.ptr'] : own(v, 'remote_ip.ptr')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['remote_ip.ptr'] === undefined ? v['remote_ip.ptr'] : own(v, 'remote_ip.ptr')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['remote_ip.ptr'] === undefined ? v['remote_ip.ptr'] : own(v, 'remote_ip.ptr')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['remote_ip.ptr'] === undefined ? v['remote_ip.ptr'] : own(v, 'remote_ip.ptr')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['remote_ip.ptr'] === undefined ? v['remote_ip.ptr'] : own(v, 'remote_ip.ptr')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'remote_port': {
+    test: (v) => truth((P.remote_port === undefined ? v.remote_port : own(v, 'remote_port'))),
+    notTest: (v) => !truth((P.remote_port === undefined ? v.remote_port : own(v, 'remote_port'))),
+    host: (f) => (v) => f((P.remote_port === undefined ? v.remote_port : own(v, 'remote_port'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.remote_port === undefined ? v.remote_port : own(v, 'remote_port')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.remote_port === undefined ? v.remote_port : own(v, 'remote_port')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.remote_port === undefined ? v.remote_port : own(v, 'remote_port')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.remote_port === undefined ? v.remote_port : own(v, 'remote_port')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.remote_port === undefined ? v.remote_port : own(v, 'remote_port')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.remote_port === undefined ? v.remote_port : own(v, 'remote_port')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.remote_port === undefined ? v.remote_port : own(v, 'remote_port')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.remote_port === undefined ? v.remote_port : own(v, 'remote_port')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'reply_to': {
+    test: (v) => truth((P.reply_to === undefined ? v.reply_to : own(v, 'reply_to'))),
+    notTest: (v) => !truth((P.reply_to === undefined ? v.reply_to : own(v, 'reply_to'))),
+    host: (f) => (v) => f((P.reply_to === undefined ? v.reply_to : own(v, 'reply_to'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.reply_to === undefined ? v.reply_to : own(v, 'reply_to')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.reply_to === undefined ? v.reply_to : own(v, 'reply_to')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.reply_to === undefined ? v.reply_to : own(v, 'reply_to')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.reply_to === undefined ? v.reply_to : own(v, 'reply_to')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.reply_to === undefined ? v.reply_to : own(v, 'reply_to')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.reply_to === undefined ? v.reply_to : own(v, 'reply_to')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.reply_to === undefined ? v.reply_to : own(v, 'reply_to')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.reply_to === undefined ? v.reply_to : own(v, 'reply_to')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'reply_to.domain': {
+    test: (v) => truth((P['reply_to.domain'] === undefined ? v['reply_to.domain'] : own(v, 'reply_to.domain'))),
+    notTest: (v) => !truth((P['reply_to.domain'] === undefined ? v['reply_to.domain'] : own(v, 'reply_to.domain'))),
+    host: (f) => (v) => f((P['reply_to.domain'] === undefined ? v['reply_to.domain'] : own(v, 'reply_to.domain'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['reply_to.domain'] === undefined ? v['reply_to.domain'] : own(v, 'reply_to.domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['reply_to.domain'] === undefined ? v['reply_to.domain'] : own(v, 'reply_to.domain')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['reply_to.domain'] === undefined ? v['reply_to.domain'] : own(v, 'reply_to.domain')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['reply_to.domain'] === undefined ? v['reply_to.domain'] : own(v, 'reply_to.domain')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['reply_to.domain'] === undefined ? v['reply_to.domain'] : own(v, 'reply_to.domain')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['reply_to.domain'] === undefined ? v['reply_to.domain'] : own(v, 'reply_to.domain')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['reply_to.domain'] === undefined ? v['reply_to.domain'] : own(v, 'reply_to.domain')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['reply_to.domain'] === undefined ? v['reply_to.domain'] : own(v, 'reply_to.domain')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'reply_to.local': {
+    test: (v) => truth((P['reply_to.local'] === undefined ? v['reply_to.local'] : own(v, 'reply_to.local'))),
+    notTest: (v) => !truth((P['reply_to.local'] === undefined ? v['reply_to.local'] : own(v, 'reply_to.local'))),
+    host: (f) => (v) => f((P['reply_to.local'] === undefined ? v['reply_to.local'] : own(v, 'reply_to.local'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['reply_to.local'] === undefined ? v['reply_to.local'] : own(v, 'reply_to.local')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['reply_to.local'] === undefined ? v['reply_to.local'] : own(v, 'reply_to.local')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['reply_to.local'] === undefined ? v['reply_to.local'] : own(v, 'reply_to.local')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['reply_to.local'] === undefined ? v['reply_to.local'] : own(v, 'reply_to.local')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['reply_to.local'] === undefined ? v['reply_to.local'] : own(v, 'reply_to.local')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['reply_to.local'] === undefined ? v['reply_to.local'] : own(v, 'reply_to.local')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['reply_to.local'] === undefined ? v['reply_to.local'] : own(v, 'reply_to.local')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['reply_to.local'] === undefined ? v['reply_to.local'] : own(v, 'reply_to.local')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'reply_to.name': {
+    test: (v) => truth((P['reply_to.name'] === undefined ? v['reply_to.name'] : own(v, 'reply_to.name'))),
+    notTest: (v) => !truth((P['reply_to.name'] === undefined ? v['reply_to.name'] : own(v, 'reply_to.name'))),
+    host: (f) => (v) => f((P['reply_to.name'] === undefined ? v['reply_to.name'] : own(v, 'reply_to.name'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['reply_to.name'] === undefined ? v['reply_to.name'] : own(v, 'reply_to.name')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['reply_to.name'] === undefined ? v['reply_to.name'] : own(v, 'reply_to.name')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['reply_to.name'] === undefined ? v['reply_to.name'] : own(v, 'reply_to.name')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['reply_to.name'] === undefined ? v['reply_to.name'] : own(v, 'reply_to.name')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['reply_to.name'] === undefined ? v['reply_to.name'] : own(v, 'reply_to.name')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['reply_to.name'] === undefined ? v['reply_to.name'] : own(v, 'reply_to.name')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['reply_to.name'] === undefined ? v['reply_to.name'] : own(v, 'reply_to.name')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['reply_to.name'] === undefined ? v['reply_to.name'] : own(v, 'reply_to.name')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'retry_num': {
+    test: (v) => truth((P.retry_num === undefined ? v.retry_num : own(v, 'retry_num'))),
+    notTest: (v) => !truth((P.retry_num === undefined ? v.retry_num : own(v, 'retry_num'))),
+    host: (f) => (v) => f((P.retry_num === undefined ? v.retry_num : own(v, 'retry_num'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.retry_num === undefined ? v.retry_num : own(v, 'retry_num')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.retry_num === undefined ? v.retry_num : own(v, 'retry_num')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.retry_num === undefined ? v.retry_num : own(v, 'retry_num')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.retry_num === undefined ? v.retry_num : own(v, 'retry_num')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.retry_num === undefined ? v.retry_num : own(v, 'retry_num')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.retry_num === undefined ? v.retry_num : own(v, 'retry_num')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.retry_num === undefined ? v.retry_num : own(v, 'retry_num')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.retry_num === undefined ? v.retry_num : own(v, 'retry_num')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'reverse_ip': {
+    test: (v) => truth((P.reverse_ip === undefined ? v.reverse_ip : own(v, 'reverse_ip'))),
+    notTest: (v) => !truth((P.reverse_ip === undefined ? v.reverse_ip : own(v, 'reverse_ip'))),
+    host: (f) => (v) => f((P.reverse_ip === undefined ? v.reverse_ip : own(v, 'reverse_ip'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.reverse_ip === undefined ? v.reverse_ip : own(v, 'reverse_ip')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.reverse_ip === undefined ? v.reverse_ip : own(v, 'reverse_ip')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.reverse_ip === undefined ? v.reverse_ip : own(v, 'reverse_ip')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.reverse_ip === undefined ? v.reverse_ip : own(v, 'reverse_ip')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.reverse_ip === undefined ? v.reverse_ip : own(v, 'reverse_ip')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.reverse_ip === undefined ? v.reverse_ip : own(v, 'reverse_ip')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.reverse_ip === undefined ? v.reverse_ip : own(v, 'reverse_ip')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.reverse_ip === undefined ? v.reverse_ip : own(v, 'reverse_ip')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'scheme': {
+    test: (v) => truth((P.scheme === undefined ? v.scheme : own(v, 'scheme'))),
+    notTest: (v) => !truth((P.scheme === undefined ? v.scheme : own(v, 'scheme'))),
+    host: (f) => (v) => f((P.scheme === undefined ? v.scheme : own(v, 'scheme'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.scheme === undefined ? v.scheme : own(v, 'scheme')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.scheme === undefined ? v.scheme : own(v, 'scheme')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.scheme === undefined ? v.scheme : own(v, 'scheme')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.scheme === undefined ? v.scheme : own(v, 'scheme')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.scheme === undefined ? v.scheme : own(v, 'scheme')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.scheme === undefined ? v.scheme : own(v, 'scheme')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.scheme === undefined ? v.scheme : own(v, 'scheme')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.scheme === undefined ? v.scheme : own(v, 'scheme')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'sender': {
+    test: (v) => truth((P.sender === undefined ? v.sender : own(v, 'sender'))),
+    notTest: (v) => !truth((P.sender === undefined ? v.sender : own(v, 'sender'))),
+    host: (f) => (v) => f((P.sender === undefined ? v.sender : own(v, 'sender'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.sender === undefined ? v.sender : own(v, 'sender')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.sender === undefined ? v.sender : own(v, 'sender')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.sender === undefined ? v.sender : own(v, 'sender')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.sender === undefined ? v.sender : own(v, 'sender')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.sender === undefined ? v.sender : own(v, 'sender')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.sender === undefined ? v.sender : own(v, 'sender')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.sender === undefined ? v.sender : own(v, 'sender')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.sender === undefined ? v.sender : own(v, 'sender')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'sender_domain': {
+    test: (v) => truth((P.sender_domain === undefined ? v.sender_domain : own(v, 'sender_domain'))),
+    notTest: (v) => !truth((P.sender_domain === undefined ? v.sender_domain : own(v, 'sender_domain'))),
+    host: (f) => (v) => f((P.sender_domain === undefined ? v.sender_domain : own(v, 'sender_domain'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.sender_domain === undefined ? v.sender_domain : own(v, 'sender_domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.sender_domain === undefined ? v.sender_domain : own(v, 'sender_domain')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.sender_domain === undefined ? v.sender_domain : own(v, 'sender_domain')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.sender_domain === undefined ? v.sender_domain : own(v, 'sender_domain')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.sender_domain === undefined ? v.sender_domain : own(v, 'sender_domain')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.sender_domain === undefined ? v.sender_domain : own(v, 'sender_domain')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.sender_domain === undefined ? v.sender_domain : own(v, 'sender_domain')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.sender_domain === undefined ? v.sender_domain : own(v, 'sender_domain')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'size': {
+    test: (v) => truth((P.size === undefined ? v.size : own(v, 'size'))),
+    notTest: (v) => !truth((P.size === undefined ? v.size : own(v, 'size'))),
+    host: (f) => (v) => f((P.size === undefined ? v.size : own(v, 'size'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.size === undefined ? v.size : own(v, 'size')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.size === undefined ? v.size : own(v, 'size')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.size === undefined ? v.size : own(v, 'size')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.size === undefined ? v.size : own(v, 'size')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.size === undefined ? v.size : own(v, 'size')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.size === undefined ? v.size : own(v, 'size')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.size === undefined ? v.size : own(v, 'size')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.size === undefined ? v.size : own(v, 'size')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'sld': {
+    test: (v) => truth((P.sld === undefined ? v.sld : own(v, 'sld'))),
+    notTest: (v) => !truth((P.sld === undefined ? v.sld : own(v, 'sld'))),
+    host: (f) => (v) => f((P.sld === undefined ? v.sld : own(v, 'sld'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.sld === undefined ? v.sld : own(v, 'sld')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.sld === undefined ? v.sld : own(v, 'sld')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.sld === undefined ? v.sld : own(v, 'sld')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.sld === undefined ? v.sld : own(v, 'sld')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.sld === undefined ? v.sld : own(v, 'sld')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.sld === undefined ? v.sld : own(v, 'sld')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.sld === undefined ? v.sld : own(v, 'sld')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.sld === undefined ? v.sld : own(v, 'sld')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'source': {
+    test: (v) => truth((P.source === undefined ? v.source : own(v, 'source'))),
+    notTest: (v) => !truth((P.source === undefined ? v.source : own(v, 'source'))),
+    host: (f) => (v) => f((P.source === undefined ? v.source : own(v, 'source'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.source === undefined ? v.source : own(v, 'source')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.source === undefined ? v.source : own(v, 'source')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.source === undefined ? v.source : own(v, 'source')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.source === undefined ? v.source : own(v, 'source')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.source === undefined ? v.source : own(v, 'source')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.source === undefined ? v.source : own(v, 'source')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.source === undefined ? v.source : own(v, 'source')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.source === undefined ? v.source : own(v, 'source')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'subject': {
+    test: (v) => truth((P.subject === undefined ? v.subject : own(v, 'subject'))),
+    notTest: (v) => !truth((P.subject === undefined ? v.subject : own(v, 'subject'))),
+    host: (f) => (v) => f((P.subject === undefined ? v.subject : own(v, 'subject'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.subject === undefined ? v.subject : own(v, 'subject')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.subject === undefined ? v.subject : own(v, 'subject')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.subject === undefined ? v.subject : own(v, 'subject')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.subject === undefined ? v.subject : own(v, 'subject')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.subject === undefined ? v.subject : own(v, 'subject')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.subject === undefined ? v.subject : own(v, 'subject')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.subject === undefined ? v.subject : own(v, 'subject')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.subject === undefined ? v.subject : own(v, 'subject')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'subject.thread': {
+    test: (v) => truth((P['subject.thread'] === undefined ? v['subject.thread'] : own(v, 'subject.thread'))),
+    notTest: (v) => !truth((P['subject.thread'] === undefined ? v['subject.thread'] : own(v, 'subject.thread'))),
+    host: (f) => (v) => f((P['subject.thread'] === undefined ? v['subject.thread'] : own(v, 'subject.thread'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['subject.thread'] === undefined ? v['subject.thread'] : own(v, 'subject.thread')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['subject.thread'] === undefined ? v['subject.thread'] : own(v, 'subject.thread')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['subject.thread'] === undefined ? v['subject.thread'] : own(v, 'subject.thread')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['subject.thread'] === undefined ? v['subject.thread'] : own(v, 'subject.thread')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['subject.thread'] === undefined ? v['subject.thread'] : own(v, 'subject.thread')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['subject.thread'] === undefined ? v['subject.thread'] : own(v, 'subject.thread')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['subject.thread'] === undefined ? v['subject.thread'] : own(v, 'subject.thread')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['subject.thread'] === undefined ? v['subject.thread'] : own(v, 'subject.thread')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'subject.words': {
+    test: (v) => truth((P['subject.words'] === undefined ? v['subject.words'] : own(v, 'subject.words'))),
+    notTest: (v) => !truth((P['subject.words'] === undefined ? v['subject.words'] : own(v, 'subject.words'))),
+    host: (f) => (v) => f((P['subject.words'] === undefined ? v['subject.words'] : own(v, 'subject.words'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['subject.words'] === undefined ? v['subject.words'] : own(v, 'subject.words')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['subject.words'] === undefined ? v['subject.words'] : own(v, 'subject.words')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['subject.words'] === undefined ? v['subject.words'] : own(v, 'subject.words')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['subject.words'] === undefined ? v['subject.words'] : own(v, 'subject.words')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['subject.words'] === undefined ? v['subject.words'] : own(v, 'subject.words')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['subject.words'] === undefined ? v['subject.words'] : own(v, 'subject.words')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['subject.words'] === undefined ? v['subject.words'] : own(v, 'subject.words')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['subject.words'] === undefined ? v['subject.words'] : own(v, 'subject.words')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'to': {
+    test: (v) => truth((P.to === undefined ? v.to : own(v, 'to'))),
+    notTest: (v) => !truth((P.to === undefined ? v.to : own(v, 'to'))),
+    host: (f) => (v) => f((P.to === undefined ? v.to : own(v, 'to'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.to === undefined ? v.to : own(v, 'to')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.to === undefined ? v.to : own(v, 'to')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.to === undefined ? v.to : own(v, 'to')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.to === undefined ? v.to : own(v, 'to')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.to === undefined ? v.to : own(v, 'to')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.to === undefined ? v.to : own(v, 'to')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.to === undefined ? v.to : own(v, 'to')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.to === undefined ? v.to : own(v, 'to')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'to.domain': {
+    test: (v) => truth((P['to.domain'] === undefined ? v['to.domain'] : own(v, 'to.domain'))),
+    notTest: (v) => !truth((P['to.domain'] === undefined ? v['to.domain'] : own(v, 'to.domain'))),
+    host: (f) => (v) => f((P['to.domain'] === undefined ? v['to.domain'] : own(v, 'to.domain'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['to.domain'] === undefined ? v['to.domain'] : own(v, 'to.domain')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['to.domain'] === undefined ? v['to.domain'] : own(v, 'to.domain')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['to.domain'] === undefined ? v['to.domain'] : own(v, 'to.domain')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['to.domain'] === undefined ? v['to.domain'] : own(v, 'to.domain')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['to.domain'] === undefined ? v['to.domain'] : own(v, 'to.domain')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['to.domain'] === undefined ? v['to.domain'] : own(v, 'to.domain')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['to.domain'] === undefined ? v['to.domain'] : own(v, 'to.domain')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['to.domain'] === undefined ? v['to.domain'] : own(v, 'to.domain')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'to.local': {
+    test: (v) => truth((P['to.local'] === undefined ? v['to.local'] : own(v, 'to.local'))),
+    notTest: (v) => !truth((P['to.local'] === undefined ? v['to.local'] : own(v, 'to.local'))),
+    host: (f) => (v) => f((P['to.local'] === undefined ? v['to.local'] : own(v, 'to.local'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['to.local'] === undefined ? v['to.local'] : own(v, 'to.local')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['to.local'] === undefined ? v['to.local'] : own(v, 'to.local')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['to.local'] === undefined ? v['to.local'] : own(v, 'to.local')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['to.local'] === undefined ? v['to.local'] : own(v, 'to.local')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['to.local'] === undefined ? v['to.local'] : own(v, 'to.local')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['to.local'] === undefined ? v['to.local'] : own(v, 'to.local')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['to.local'] === undefined ? v['to.local'] : own(v, 'to.local')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['to.local'] === undefined ? v['to.local'] : own(v, 'to.local')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'to.name': {
+    test: (v) => truth((P['to.name'] === undefined ? v['to.name'] : own(v, 'to.name'))),
+    notTest: (v) => !truth((P['to.name'] === undefined ? v['to.name'] : own(v, 'to.name'))),
+    host: (f) => (v) => f((P['to.name'] === undefined ? v['to.name'] : own(v, 'to.name'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['to.name'] === undefined ? v['to.name'] : own(v, 'to.name')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['to.name'] === undefined ? v['to.name'] : own(v, 'to.name')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P['to.name'] === undefined ? v['to.name'] : own(v, 'to.name')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P['to.name'] === undefined ? v['to.name'] : own(v, 'to.name')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P['to.name'] === undefined ? v['to.name'] : own(v, 'to.name')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P['to.name'] === undefined ? v['to.name'] : own(v, 'to.name')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P['to.name'] === undefined ? v['to.name'] : own(v, 'to.name')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P['to.name'] === undefined ? v['to.name'] : own(v, 'to.name')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'url': {
+    test: (v) => truth((P.url === undefined ? v.url : own(v, 'url'))),
+    notTest: (v) => !truth((P.url === undefined ? v.url : own(v, 'url'))),
+    host: (f) => (v) => f((P.url === undefined ? v.url : own(v, 'url'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.url === undefined ? v.url : own(v, 'url')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.url === undefined ? v.url : own(v, 'url')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.url === undefined ? v.url : own(v, 'url')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.url === undefined ? v.url : own(v, 'url')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.url === undefined ? v.url : own(v, 'url')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.url === undefined ? v.url : own(v, 'url')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.url === undefined ? v.url : own(v, 'url')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.url === undefined ? v.url : own(v, 'url')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'url_original': {
+    test: (v) => truth((P.url_original === undefined ? v.url_original : own(v, 'url_original'))),
+    notTest: (v) => !truth((P.url_original === undefined ? v.url_original : own(v, 'url_original'))),
+    host: (f) => (v) => f((P.url_original === undefined ? v.url_original : own(v, 'url_original'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.url_original === undefined ? v.url_original : own(v, 'url_original')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.url_original === undefined ? v.url_original : own(v, 'url_original')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.url_original === undefined ? v.url_original : own(v, 'url_original')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.url_original === undefined ? v.url_original : own(v, 'url_original')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.url_original === undefined ? v.url_original : own(v, 'url_original')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.url_original === undefined ? v.url_original : own(v, 'url_original')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.url_original === undefined ? v.url_original : own(v, 'url_original')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.url_original === undefined ? v.url_original : own(v, 'url_original')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'value': {
+    test: (v) => truth((P.value === undefined ? v.value : own(v, 'value'))),
+    notTest: (v) => !truth((P.value === undefined ? v.value : own(v, 'value'))),
+    host: (f) => (v) => f((P.value === undefined ? v.value : own(v, 'value'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.value === undefined ? v.value : own(v, 'value')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.value === undefined ? v.value : own(v, 'value')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.value === undefined ? v.value : own(v, 'value')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.value === undefined ? v.value : own(v, 'value')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.value === undefined ? v.value : own(v, 'value')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.value === undefined ? v.value : own(v, 'value')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.value === undefined ? v.value : own(v, 'value')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.value === undefined ? v.value : own(v, 'value')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+  'value_lower': {
+    test: (v) => truth((P.value_lower === undefined ? v.value_lower : own(v, 'value_lower'))),
+    notTest: (v) => !truth((P.value_lower === undefined ? v.value_lower : own(v, 'value_lower'))),
+    host: (f) => (v) => f((P.value_lower === undefined ? v.value_lower : own(v, 'value_lower'))),
+    number: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.value_lower === undefined ? v.value_lower : own(v, 'value_lower')); return isPlainNumber(x) ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.value_lower === undefined ? v.value_lower : own(v, 'value_lower')); return isPlainNumber(x) ? x !== c : !looseEquals(x, c); };
+        case '<': return (v) => { const x = (P.value_lower === undefined ? v.value_lower : own(v, 'value_lower')); return isPlainNumber(x) ? x < c : looseCompare(x, c) < 0; };
+        case '<=': return (v) => { const x = (P.value_lower === undefined ? v.value_lower : own(v, 'value_lower')); return isPlainNumber(x) ? x <= c : looseCompare(x, c) <= 0; };
+        case '>': return (v) => { const x = (P.value_lower === undefined ? v.value_lower : own(v, 'value_lower')); return isPlainNumber(x) ? x > c : looseCompare(x, c) > 0; };
+        case '>=': return (v) => { const x = (P.value_lower === undefined ? v.value_lower : own(v, 'value_lower')); return isPlainNumber(x) ? x >= c : looseCompare(x, c) >= 0; };
+        default: return undefined;
+      }
+    },
+    string: (op, c) => {
+      switch (op) {
+        case '==': return (v) => { const x = (P.value_lower === undefined ? v.value_lower : own(v, 'value_lower')); return typeof x === 'string' ? x === c : looseEquals(x, c); };
+        case '!=': return (v) => { const x = (P.value_lower === undefined ? v.value_lower : own(v, 'value_lower')); return typeof x === 'string' ? x !== c : !looseEquals(x, c); };
+        default: return undefined;
+      }
+    },
+  },
+};
+
+export const FAST_LEAVES: Readonly<Record<string, Leaves>> = Object.freeze(LEAVES);
