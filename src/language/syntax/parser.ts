@@ -6,6 +6,7 @@
 import {
   EmbeddedActionsParser,
   EOF,
+  type IOrAlt,
   type IParserErrorMessageProvider,
   type IRecognitionException,
   type IToken,
@@ -132,8 +133,14 @@ class ExpressionParser extends EmbeddedActionsParser {
 
   expression = this.RULE('expression', (): Node => this.SUBRULE(this.levelRules[0]! as never) as Node);
 
+  // The alternatives of `unary` and `primary`, made on the first call and reused: an `OR`
+  // given a fresh array of fresh closures on every call allocates them for every operand.
+  // Their closures use nothing of the call but the parser itself.
+  private unaryAlternatives: Array<IOrAlt<Node>> | undefined;
+  private primaryAlternatives: Array<IOrAlt<Node>> | undefined;
+
   unaryRule = this.RULE('unaryRule', (): Node =>
-    this.OR([
+    this.OR((this.unaryAlternatives ??= [
       {
         ALT: () => {
           const op = this.CONSUME(UnaryOp);
@@ -144,7 +151,7 @@ class ExpressionParser extends EmbeddedActionsParser {
         },
       },
       { ALT: () => this.SUBRULE(this.postfixRule) },
-    ]),
+    ])),
   );
 
   postfixRule = this.RULE('postfixRule', (): Node => {
@@ -159,7 +166,7 @@ class ExpressionParser extends EmbeddedActionsParser {
   });
 
   primaryRule = this.RULE('primaryRule', (): Node =>
-    this.OR([
+    this.OR((this.primaryAlternatives ??= [
       { ALT: () => this.literal(this.CONSUME(NumberLiteral)) },
       { ALT: () => this.literal(this.CONSUME(StringLiteral)) },
       { ALT: () => this.SUBRULE(this.callRule) },
@@ -191,7 +198,7 @@ class ExpressionParser extends EmbeddedActionsParser {
           return this.ACTION((): Node => ({ ...inner, span: { start: open.startOffset, end: close.startOffset + 1 } }));
         },
       },
-    ]),
+    ])),
   );
 
   callRule = this.RULE('callRule', (): Node => {
