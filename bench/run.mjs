@@ -45,6 +45,8 @@ const args = process.argv.slice(2);
 const ROUNDS = Number(args[args.indexOf('--rounds') + 1]) || 3;
 const SAVE = args.includes('--save');
 const QUICK = args.includes('--quick');
+/** Only the compile timings and the scaling (a quick check of a change to compile time). */
+const COMPILE_ONLY = args.includes('--compile-only');
 const MEASURE = { min_cpu_time: QUICK ? 50e6 : 300e6 }; // ns of CPU time per measurement
 
 // ---------------------------------------------------------------------------
@@ -446,10 +448,8 @@ async function harnessFloor() {
 const ENGINES = ['closure', 'mta-expr', 'cel-js', 'filtrex', 'jsep+expression-eval', 'jexl', 'expr-eval'];
 const fmt = (ns) => (ns === undefined ? '—' : ns < 10 ? ns.toFixed(2) : ns < 1000 ? ns.toFixed(1) : ns.toFixed(0));
 
-function report(r) {
-  const lines = [];
-  lines.push(`Node ${process.version}, ${r.machine.cpu} (${r.machine.cores} cores), ${r.rounds} rounds; harness floor ${fmt(r.floorNs)} ns`);
-  lines.push(`mta-expr ${r.version} (${r.commit}); load average at the start ${r.load.join(', ')}, at the end ${r.loadEnd.join(', ')}`);
+/** The evaluation and megamorphic tables (absent with --compile-only). */
+function evaluationReport(r, lines) {
   lines.push('');
   lines.push('Evaluation, ns/op (median), × = ratio to the hand-written closure');
   lines.push('');
@@ -472,6 +472,13 @@ function report(r) {
     lines.push(`| ${caseId} | ${fmt(row.closure)} | ${fmt(m.closure)} | ${fmt(row['mta-expr'])} | ${ratio(m['mta-expr'])} | ${ratio(m['mta-expr prepared'])} | ${(m['mta-expr prepared'] / m.closure).toFixed(1)} | ${cel} |`);
   }
   lines.push('', `prepareVariables of one context (once per SMTP stage, not per field): ${fmt(r.megamorphic.prepare)} ns; prepared, in a process of its own`);
+}
+
+function report(r) {
+  const lines = [];
+  lines.push(`Node ${process.version}, ${r.machine.cpu} (${r.machine.cores} cores), ${r.rounds} rounds; harness floor ${fmt(r.floorNs)} ns`);
+  lines.push(`mta-expr ${r.version} (${r.commit}); load average at the start ${r.load.join(', ')}, at the end ${r.loadEnd.join(', ')}`);
+  if (r.evaluation) evaluationReport(r, lines);
   lines.push('');
   lines.push('Compile time, µs per expression (median)');
   lines.push('');
@@ -509,11 +516,10 @@ const result = {
   version: JSON.parse(readFileSync(join(here, '..', 'package.json'), 'utf8')).version,
   commit: gitCommit(),
   load: loadavg().map((x) => Number(x.toFixed(2))),
-  evaluation: await evaluationBenchmarks(),
-  megamorphic: await megamorphicBenchmarks(),
+  ...(COMPILE_ONLY ? {} : { evaluation: await evaluationBenchmarks(), megamorphic: await megamorphicBenchmarks() }),
   compile: await compileBenchmarks(),
   scaling: await scalingBenchmarks(),
-  startup: startup(QUICK ? 7 : 21),
+  ...(COMPILE_ONLY ? {} : { startup: startup(QUICK ? 7 : 21) }),
 };
 result.loadEnd = loadavg().map((x) => Number(x.toFixed(2)));
 const text = report(result);

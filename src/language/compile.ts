@@ -5,7 +5,7 @@
  *
  * for a single expression or every string of an if/then/else block.
  */
-import { newUsage, check, type Usage } from './check/checker.js';
+import { Checker, newUsage, type Usage } from './check/checker.js';
 import { lexicalHint } from './check/hints.js';
 import { resolveScope, type CompileOptions, type Scope } from './check/scope.js';
 import { buildClosures } from './compiler/index.js';
@@ -85,12 +85,13 @@ function checkPart(source: string, part: BlockPart | undefined, scope: Scope, us
   } catch (e) {
     throw e instanceof CompileError ? attribute(lexicalHint(e, scope), part) : e;
   }
+  const checker = new Checker(source, scope, usage, part);
   try {
-    checked = check(ast, source, scope, usage, part);
+    checked = checker.check(ast);
   } catch (e) {
     throw e instanceof CompileError ? attribute(e, part) : e;
   }
-  return { part: part ?? { kind: 'else' }, source, checked, optimized: scope.optimize ? optimize(checked, scope.functions) : checked };
+  return { part: part ?? { kind: 'else' }, source, checked, optimized: scope.optimize ? optimize(checked, scope.functions, checker) : checked };
 }
 
 /** An error of a block's string, attributed to its part. */

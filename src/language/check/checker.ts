@@ -8,6 +8,7 @@ import type { BlockPart, Fix } from '../errors/diagnostic.js';
 import { CompileError, type ErrorCode } from '../errors/errors.js';
 import type { Span } from '../errors/snippet.js';
 import { listNames } from '../errors/suggest.js';
+import { BINARY_OPERATORS } from '../operators.js';
 import type { RE2JS } from 're2js';
 import type { CallNode, IdentifierNode, Node } from '../syntax/ast.js';
 import { hyphenated, hyphenatedWord, oldArity, swappedMatches, unavailableConstant, unavailableVariable, unknownFunction, unknownName, type Position } from './hints.js';
@@ -50,6 +51,12 @@ function rootPosition(part: BlockPart | undefined): Position {
 export class Checker implements CheckContext {
   /** Where the node being checked stands (for choosing a fix-it hint). */
   private position: Position;
+  /**
+   * Whether constant folding may change the checked tree: a constant name, or an operation
+   * whose operands are literals (decided for each node on its checked children, over-
+   * approximating the folder's rules). When false, folding is a no-op and is skipped.
+   */
+  foldable = false;
 
   constructor(
     private readonly source: string,
@@ -98,9 +105,11 @@ export class Checker implements CheckContext {
 
   check(node: Node): Node {
     switch (node.kind) {
+      case 'constant':
+        this.foldable = true;
+        return node;
       case 'literal':
       case 'variable':
-      case 'constant':
       case 'system':
       case 'metric':
         return node;
@@ -114,12 +123,21 @@ export class Checker implements CheckContext {
         return this.identifier(node);
       case 'array': {
         const inner = this.position === 'result' ? 'result' : 'value';
-        return { ...node, items: node.items.map((item) => this.at(item, inner)) };
+        const items = node.items.map((item) => this.at(item, inner));
+        if (allLiterals(items)) this.foldable = true;
+        return { ...node, items };
       }
-      case 'index':
-        return { ...node, target: this.at(node.target, 'value'), index: this.at(node.index, 'value') };
-      case 'unary':
-        return { ...node, operand: this.at(node.operand, node.op === '!' ? 'condition' : 'value') };
+      case 'index': {
+        const target = this.at(node.target, 'value');
+        const index = this.at(node.index, 'value');
+        if (target.kind === 'literal' && index.kind === 'literal') this.foldable = true;
+        return { ...node, target, index };
+      }
+      case 'unary': {
+        const operand = this.at(node.operand, node.op === '!' ? 'condition' : 'value');
+        if (operand.kind === 'literal') this.foldable = true;
+        return { ...node, operand };
+      }
       case 'binary': {
         if (node.op === '+' || node.op === '-') this.usage.builds = true;
         if (node.op === '-') {
@@ -129,7 +147,11 @@ export class Checker implements CheckContext {
         }
         const logical = node.op === '&&' || node.op === '||' || node.op === '^';
         const inner = logical && this.position === 'condition' ? 'condition' : 'value';
-        return { ...node, left: this.at(node.left, inner), right: this.at(node.right, inner) };
+        const left = this.at(node.left, inner);
+        const right = this.at(node.right, inner);
+        // A literal on the left may decide `&&` and `||`; two literals fold under any operator.
+        if (left.kind === 'literal' && (right.kind === 'literal' || BINARY_OPERATORS[node.op].shortCircuit !== undefined)) this.foldable = true;
+        return { ...node, left, right };
       }
       case 'call':
         return this.call(node);
@@ -146,7 +168,10 @@ export class Checker implements CheckContext {
       this.usage.variables.add(name);
       return { kind: 'variable', name, span };
     }
-    if (scope.constants.has(name)) return { kind: 'constant', name, span };
+    if (scope.constants.has(name)) {
+      this.foldable = true;
+      return { kind: 'constant', name, span };
+    }
     if (scope.functions.has(name) || SPECIAL_FORMS.has(name)) {
       fail(this.source, 'function-as-value', `\`${name}\` is a function: call it as \`${name}(…)\``, span);
     }
@@ -223,8 +248,15 @@ export class Checker implements CheckContext {
     this.arity(node, spec.arity);
     if (spec.async) this.usage.isAsync = true;
     if (spec.builds !== undefined || spec.scans !== undefined || spec.indexes) this.usage.builds = true;
-    return { ...node, args: node.args.map((arg) => this.at(arg, 'value')) };
+    const args = node.args.map((arg) => this.at(arg, 'value'));
+    if (spec.pure && allLiterals(args)) this.foldable = true;
+    return { ...node, args };
   }
+}
+
+function allLiterals(nodes: readonly Node[]): boolean {
+  for (const n of nodes) if (n.kind !== 'literal') return false;
+  return true;
 }
 
 /** Checks a parsed expression in a scope; returns the resolved tree. Throws only CompileError. */

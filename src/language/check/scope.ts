@@ -126,23 +126,58 @@ function customFunction(f: CustomFunction): FunctionSpec {
 const defaultFunctions: ReadonlyMap<string, FunctionSpec> = BUILTIN_FUNCTIONS;
 const DEFAULT_SYSTEM_NAMES: ReadonlySet<string> = new Set(SYSTEM_NAMES);
 
-const scopeCache = new Map<string, Scope>();
-const groupOrNone = (v: unknown): boolean => v === undefined || v === null || typeof v === 'string';
+/** Scopes by the keys of `variables`, then of `constants`, then by `optimize` (false, true). */
+const scopeCache = new Map<string, Map<string, [Scope | undefined, Scope | undefined]>>();
+/** Past this many `variables` keys the cache starts over (a host making up new name lists cannot grow it without bound). */
+const SCOPE_CACHE_SIZE = 256;
+
+/**
+ * The cache key of a `variables` or `constants` option, or `undefined` for what is not
+ * cached. A list is keyed by its items (JSON), computed once per list object and reused
+ * while the list holds the same items (a list may be changed).
+ */
+const listKeys = new WeakMap<readonly unknown[], { items: readonly unknown[]; key: string }>();
+function optionKey(v: unknown): string | undefined {
+  if (v === undefined) return 'absent';
+  if (v === null) return 'none';
+  if (typeof v === 'string') return 'group ' + v;
+  if (!Array.isArray(v)) return undefined;
+  const known = listKeys.get(v);
+  if (known !== undefined && sameItems(known.items, v)) return known.key;
+  for (const item of v) if (typeof item !== 'string') return undefined;
+  const key = 'list ' + JSON.stringify(v);
+  listKeys.set(v, { items: v.slice(), key });
+  return key;
+}
+
+function sameItems(a: readonly unknown[], b: readonly unknown[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
 /** Resolves options into a scope; invalid options are a TypeError (a mistake of the host's code). */
 export function resolveScope(options: CompileOptions = {}): Scope {
-  // The common case, groups named by string and nothing else, is resolved once per combination.
-  const keys = Object.keys(options);
-  if (keys.every((k) => k === 'variables' || k === 'constants' || k === 'optimize') && groupOrNone(options.variables) && groupOrNone(options.constants)) {
-    const key = `${String(options.variables)}\u0000${String(options.constants)}\u0000${options.optimize !== false}`;
-    let scope = scopeCache.get(key);
-    if (scope === undefined) {
-      scope = buildScope(options);
-      scopeCache.set(key, scope);
-    }
-    return scope;
+  // The common case, groups or lists of names and nothing else, is resolved once per combination.
+  for (const k in options) if (k !== 'variables' && k !== 'constants' && k !== 'optimize') return buildScope(options);
+  const variables = optionKey(options.variables);
+  if (variables === undefined) return buildScope(options);
+  const constants = optionKey(options.constants);
+  if (constants === undefined) return buildScope(options);
+  let byConstants = scopeCache.get(variables);
+  if (byConstants === undefined) {
+    if (scopeCache.size >= SCOPE_CACHE_SIZE) scopeCache.clear();
+    byConstants = new Map();
+    scopeCache.set(variables, byConstants);
   }
-  return buildScope(options);
+  let slots = byConstants.get(constants);
+  if (slots === undefined) {
+    if (byConstants.size >= SCOPE_CACHE_SIZE) byConstants.clear();
+    slots = [undefined, undefined];
+    byConstants.set(constants, slots);
+  }
+  const slot = options.optimize === false ? 0 : 1;
+  return (slots[slot] ??= buildScope(options));
 }
 
 function buildScope(options: CompileOptions): Scope {

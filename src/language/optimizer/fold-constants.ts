@@ -1,7 +1,8 @@
 /**
  * Constant folding: a constant name becomes its value; an operator, index or pure function applied to literals becomes the
  * literal of its result; `&&`/`||` whose left side is a literal that decides the result
- * become that literal. One bottom-up pass reaches the fixed point.
+ * become that literal. One bottom-up pass reaches the fixed point. A subtree with nothing to
+ * fold is returned as it is, not copied.
  */
 import type { FunctionSpec } from '../functions/index.js';
 import { BINARY_OPERATORS, UNARY_OPERATORS } from '../operators.js';
@@ -63,21 +64,25 @@ function foldDeep(root: Node, functions: ReadonlyMap<string, FunctionSpec>): Nod
   return reduceTree<Node>(root, (node, children) => foldNode(node, children, functions));
 }
 
+/** The literal a node folds to. */
+function literalAt(node: Node, value: Value): Node {
+  return { kind: 'literal', value: freeze(value), span: node.span };
+}
+
 /** One node, its children folded already. */
 function foldNode(node: Node, children: Node[], functions: ReadonlyMap<string, FunctionSpec>): Node {
-  const literal = (value: Value): Node => ({ kind: 'literal', value: freeze(value), span: node.span });
   switch (node.kind) {
     case 'constant':
-      return literal(constant(node.name));
+      return literalAt(node, constant(node.name));
     case 'array': {
       const items = children;
-      if (items.every((i) => i.kind === 'literal')) return literal(items.map((i) => (i as { value: Value }).value));
-      return { ...node, items };
+      if (items.every((i) => i.kind === 'literal')) return literalAt(node, items.map((i) => (i as { value: Value }).value));
+      return sameNodes(items, node.items) ? node : { ...node, items };
     }
     case 'unary': {
       const operand = children[0]!;
-      if (operand.kind === 'literal') return literal(UNARY_OPERATORS[node.op].evaluate(operand.value));
-      return { ...node, operand };
+      if (operand.kind === 'literal') return literalAt(node, UNARY_OPERATORS[node.op].evaluate(operand.value));
+      return operand === node.operand ? node : { ...node, operand };
     }
     case 'binary': {
       const [left, right] = children as [Node, Node];
@@ -85,36 +90,47 @@ function foldNode(node: Node, children: Node[], functions: ReadonlyMap<string, F
       if (spec.shortCircuit !== undefined) {
         if (left.kind === 'literal') {
           const decides = spec.shortCircuit === 'and' ? !truthy(left.value) : truthy(left.value);
-          if (decides) return literal(left.value);
-          if (right.kind === 'literal') return literal(truthy(right.value) ? 1 : 0);
+          if (decides) return literalAt(node, left.value);
+          if (right.kind === 'literal') return literalAt(node, truthy(right.value) ? 1 : 0);
         }
-        return { ...node, left, right };
+        return rebuilt(node, left, right);
       }
       if (left.kind === 'literal' && right.kind === 'literal') {
         const value = evaluated(() => spec.evaluate(left.value, right.value));
-        if (value !== undefined) return literal(value);
+        if (value !== undefined) return literalAt(node, value);
       }
-      return { ...node, left, right };
+      return rebuilt(node, left, right);
     }
     case 'index': {
       const [target, index] = children as [Node, Node];
-      if (target.kind === 'literal' && index.kind === 'literal') return literal(indexValue(target.value, index.value));
-      return { ...node, target, index };
+      if (target.kind === 'literal' && index.kind === 'literal') return literalAt(node, indexValue(target.value, index.value));
+      return target === node.target && index === node.index ? node : { ...node, target, index };
     }
     case 'call': {
       const args = children;
       const spec = functions.get(node.name);
       if (spec?.pure && spec.fn && args.every((a) => a.kind === 'literal')) {
         const value = evaluated(() => spec.fn!(...args.map((a) => (a as { value: Value }).value)));
-        if (value !== undefined) return literal(value);
+        if (value !== undefined) return literalAt(node, value);
       }
-      return { ...node, args };
+      return sameNodes(args, node.args) ? node : { ...node, args };
     }
     case 'matches':
-      return { ...node, value: children[0]! };
+      return children[0] === node.value ? node : { ...node, value: children[0]! };
     default:
       return node;
   }
+}
+
+/** A binary node with its folded operands: the node itself when folding changed neither (nothing is copied). */
+function rebuilt(node: Node & { kind: 'binary' }, left: Node, right: Node): Node {
+  return left === node.left && right === node.right ? node : { ...node, left, right };
+}
+
+function sameNodes(a: readonly Node[], b: readonly Node[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**

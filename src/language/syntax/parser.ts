@@ -6,6 +6,7 @@
 import {
   EmbeddedActionsParser,
   EOF,
+  type IOrAlt,
   type IParserErrorMessageProvider,
   type IRecognitionException,
   type IToken,
@@ -132,8 +133,14 @@ class ExpressionParser extends EmbeddedActionsParser {
 
   expression = this.RULE('expression', (): Node => this.SUBRULE(this.levelRules[0]! as never) as Node);
 
+  // The alternatives of `unary` and `primary`, made on the first call and reused: an `OR`
+  // given a fresh array of fresh closures on every call allocates them for every operand.
+  // Their closures use nothing of the call but the parser itself.
+  private unaryAlternatives: Array<IOrAlt<Node>> | undefined;
+  private primaryAlternatives: Array<IOrAlt<Node>> | undefined;
+
   unaryRule = this.RULE('unaryRule', (): Node =>
-    this.OR([
+    this.OR((this.unaryAlternatives ??= [
       {
         ALT: () => {
           const op = this.CONSUME(UnaryOp);
@@ -144,7 +151,7 @@ class ExpressionParser extends EmbeddedActionsParser {
         },
       },
       { ALT: () => this.SUBRULE(this.postfixRule) },
-    ]),
+    ])),
   );
 
   postfixRule = this.RULE('postfixRule', (): Node => {
@@ -159,7 +166,7 @@ class ExpressionParser extends EmbeddedActionsParser {
   });
 
   primaryRule = this.RULE('primaryRule', (): Node =>
-    this.OR([
+    this.OR((this.primaryAlternatives ??= [
       { ALT: () => this.literal(this.CONSUME(NumberLiteral)) },
       { ALT: () => this.literal(this.CONSUME(StringLiteral)) },
       { ALT: () => this.SUBRULE(this.callRule) },
@@ -191,7 +198,7 @@ class ExpressionParser extends EmbeddedActionsParser {
           return this.ACTION((): Node => ({ ...inner, span: { start: open.startOffset, end: close.startOffset + 1 } }));
         },
       },
-    ]),
+    ])),
   );
 
   callRule = this.RULE('callRule', (): Node => {
@@ -277,10 +284,13 @@ function checkNesting(tokens: IToken[], source: string, limits: Limits): void {
 
 /** Measures the tree without recursion (it may be deep before it is checked); returns its depth. */
 function checkDepth(root: Node, source: string, limits: Limits): number {
-  const stack: Array<[Node, number]> = [[root, 1]];
+  // Two stacks side by side (nodes, and their depths), so the walk allocates no pair per node.
+  const nodes: Node[] = [root];
+  const depths: number[] = [1];
   let deepest = 1;
-  while (stack.length > 0) {
-    const [node, depth] = stack.pop()!;
+  while (nodes.length > 0) {
+    const node = nodes.pop()!;
+    const depth = depths.pop()!;
     if (depth > deepest) deepest = depth;
     if (depth > limits.maxDepth) {
       throw new CompileError({
@@ -291,21 +301,31 @@ function checkDepth(root: Node, source: string, limits: Limits): number {
         length: node.span.end - node.span.start,
       });
     }
+    const below = depth + 1;
     switch (node.kind) {
       case 'binary':
-        stack.push([node.left, depth + 1], [node.right, depth + 1]);
+        nodes.push(node.left, node.right);
+        depths.push(below, below);
         break;
       case 'unary':
-        stack.push([node.operand, depth + 1]);
+        nodes.push(node.operand);
+        depths.push(below);
         break;
       case 'index':
-        stack.push([node.target, depth + 1], [node.index, depth + 1]);
+        nodes.push(node.target, node.index);
+        depths.push(below, below);
         break;
       case 'array':
-        for (const item of node.items) stack.push([item, depth + 1]);
+        for (const item of node.items) {
+          nodes.push(item);
+          depths.push(below);
+        }
         break;
       case 'call':
-        for (const arg of node.args) stack.push([arg, depth + 1]);
+        for (const arg of node.args) {
+          nodes.push(arg);
+          depths.push(below);
+        }
         break;
       default:
         break;
