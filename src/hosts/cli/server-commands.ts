@@ -31,7 +31,7 @@ import { createWebHandler } from '../web/server.js';
 import { CommandError, UsageError, type CommandArgs, type FlagValues, type Io } from './io.js';
 import { listenAddress, listenFailure, port, runUntilSignal, SHUTDOWN_TIMEOUT_MS } from './listen.js';
 import { delivery, serverLog, smtpLimits } from './smtp-options.js';
-import { DELIVERY_FLAGS } from './usage.js';
+import { DELIVERY_FLAGS } from './delivery-flags.js';
 import { loadServerConfig, openLive, serverConfig, serverEnvironment, serverObjects, type ServerConfig, type ServerEnvironment, type ServerObjects } from './server-config.js';
 
 function readConfig(values: FlagValues): ServerConfig {

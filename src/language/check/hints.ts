@@ -12,7 +12,7 @@ import { nearest } from '../errors/suggest.js';
 import type { BinaryNode, CallNode, IdentifierNode, Node } from '../syntax/ast.js';
 import { quote } from '../syntax/printer.js';
 import { analogyOf } from './analogies.js';
-import { changedFunction, DEFAULT_LOOKUP_KEYS, renamedVariable, SETTING_VALUES, UNDERSCORE_NAMES_SINCE, VERSIONS } from './history.js';
+import { changedFunction, DEFAULT_LOOKUP_KEYS, renamedVariable, SETTING_VALUES, UNDERSCORE_NAMES_SINCE } from './history.js';
 import type { Scope } from './scope.js';
 
 /**
@@ -178,16 +178,6 @@ export function swappedMatches(call: CallNode, source: string): Fix | undefined 
   if (value === undefined || pattern === undefined || pattern.kind !== 'literal' || typeof pattern.value !== 'string') return undefined;
   const text = (n: Node): string => source.slice(n.span.start, n.span.end);
   return fix(call.span, `matches(${text(pattern)}, ${text(value)})`, 'put the pattern first:');
-}
-
-/** `system('server.hostname')`: a setting name where a host value is meant. */
-export function systemName(id: string, known: ReadonlySet<string>, span: Span): Explained | undefined {
-  const name = SETTING_VALUES[id];
-  if (name !== undefined && known.has(name)) {
-    return { message: `unknown system value '${id}': the setting \`${id}\` is \`system('${name}')\` since ${VERSIONS.registry}`, hint: fix(span, `'${name}'`) };
-  }
-  const near = nearest(id, known);
-  return near === undefined ? undefined : { message: `unknown system value '${id}'; did you mean '${near}'?`, hint: fix(span, `'${near}'`) };
 }
 
 /** `key_get('default', 'hostname')`: the lookup that held the hostname up to 0.11.1. */

@@ -10,7 +10,7 @@ import type { ErrorCode } from '../errors/errors.js';
 import type { Span } from '../errors/snippet.js';
 import { listNames, nearest } from '../errors/suggest.js';
 import type { CallNode, Node } from '../syntax/ast.js';
-import { systemName } from './hints.js';
+import { SETTING_VALUES, VERSIONS } from './history.js';
 import { regexSize } from './regex-size.js';
 
 /** What a special form's check may use: the scope, the usage record, and positioned failures. */
@@ -93,8 +93,17 @@ const ROWS: SpecialForm[] = [
       const id = ctx.literalString(call, `one of ${listNames(known)}`);
       if (!known.has(id)) {
         const span = call.args[0]!.span;
-        const hint = systemName(id, known, span);
-        ctx.fail('invalid-system-name', `${hint?.message ?? `unknown system value '${id}'`} (known: ${listNames(known)})`, span, hint?.hint);
+        // A setting name where a host value is meant (`system('server.hostname')`), or a near miss.
+        const setting = SETTING_VALUES[id];
+        const name = setting !== undefined && known.has(setting) ? setting : nearest(id, known);
+        const message =
+          name === undefined
+            ? `unknown system value '${id}'`
+            : name === setting
+              ? `unknown system value '${id}': the setting \`${id}\` is \`system('${name}')\` since ${VERSIONS.registry}`
+              : `unknown system value '${id}'; did you mean '${name}'?`;
+        const hint: Fix | undefined = name === undefined ? undefined : { replacement: `'${name}'`, span: { start: span.start, end: span.end }, description: 'write' };
+        ctx.fail('invalid-system-name', `${message} (known: ${listNames(known)})`, span, hint);
       }
       return { kind: 'system', name: id, span: call.span };
     },
